@@ -1,0 +1,33 @@
+# Quick start: `make demo` and `make test` (each sets up .venv on its own).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck bench eval clean venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Serve the bundled demo site on 127.0.0.1 and crawl it into ./archive.
+demo: $(STAMP)
+	$(BIN)/python -m crawler.demo.run --archive ./archive
+
+## The whole test suite (plus the linter).
+test: $(STAMP)
+	$(BIN)/ruff check crawler pipelines archive tests
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check crawler pipelines archive tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache archive/warc archive/articles archive/crawls

@@ -1,0 +1,160 @@
+"""Storage backends: where WARCs, article JSON and manifests end up.
+
+A backend is chosen by ``ARCHIVE_URI``.  Every backend uses the same key
+layout (see :mod:`archive.keys`), so a local archive and an S3 archive look
+the same.  This module holds the interface and the local-directory backend;
+keys are validated by :func:`archive.keys.safe_key` before they touch a file
+system or a bucket.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from archive.keys import safe_key
+
+
+class StorageError(Exception):
+    """A storage operation failed; the message names the key and the cause."""
+
+
+class Storage(ABC):
+    """Interface of an archive store.  Keys are ``/``-separated relative paths."""
+
+    uri: str
+
+    @abstractmethod
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Store ``data`` under ``key`` atomically: readers see the old object or the new one."""
+
+    @abstractmethod
+    def put_file(self, key: str, path: Path) -> None:
+        """Store the finished local file ``path`` under ``key``; ``path`` may be consumed."""
+
+    @abstractmethod
+    def get_bytes(self, key: str) -> bytes | None:
+        """Return the object's bytes, or None if there is no such key."""
+
+    @abstractmethod
+    def exists(self, key: str) -> bool:
+        """True if ``key`` exists."""
+
+    @abstractmethod
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Yield keys under ``prefix`` (sorted)."""
+
+    def local_path(self, key: str) -> Path | None:
+        """The file holding ``key`` when the store is a local directory, else None."""
+        return None
+
+    def staging_dir(self, crawl_id: str) -> Path:
+        """A local directory where files being written (open WARCs) live."""
+        path = Path(tempfile.gettempdir()) / "news-archive-staging" / crawl_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def describe(self) -> str:
+        """The store's location without credentials, for logs and manifests."""
+        return self.uri
+
+
+class LocalStorage(Storage):
+    """A local directory with the archive key layout.
+
+    Writes go to a temporary file in the destination directory, are fsynced
+    and then renamed into place, so a reader (or a crash) never sees a
+    half-written JSON or WARC.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.uri = self.root.as_uri()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.root.joinpath(*safe_key(key).split("/"))
+
+    def local_path(self, key: str) -> Path:
+        return self._path(key)
+
+    def staging_dir(self, crawl_id: str) -> Path:
+        # Open WARCs live beside their final place (suffix .open), so finishing
+        # one is a rename on the same file system.
+        path = self._path(f"warc/{crawl_id}")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        dest = self._path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+        except BaseException as exc:
+            Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise StorageError(f"cannot write {dest}: {exc}") from exc
+            raise
+
+    def put_file(self, key: str, path: Path) -> None:
+        dest = self._path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        path = Path(path)
+        try:
+            if path.resolve() == dest:
+                return
+            try:
+                os.replace(path, dest)
+            except OSError:
+                # Another file system: copy to a temporary name, then rename.
+                fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
+                os.close(fd)
+                shutil.copyfile(path, tmp)
+                os.replace(tmp, dest)
+                path.unlink()
+        except OSError as exc:
+            raise StorageError(f"cannot store {path} as {dest}: {exc}") from exc
+
+    def get_bytes(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        base = self.root
+        for path in sorted(base.rglob("*")):
+            if not path.is_file() or path.name.startswith(".tmp-"):
+                continue
+            key = path.relative_to(base).as_posix()
+            if key.startswith(prefix):
+                yield key
+
+
+def open_storage(uri: str) -> Storage:
+    """Build the backend named by ``ARCHIVE_URI``.
+
+    A plain path or ``file://`` URI gives :class:`LocalStorage`.
+    """
+    if not uri:
+        raise StorageError("ARCHIVE_URI is empty: set it to a directory (./archive) or a file:// URI")
+    parsed = urlparse(uri)
+    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
+        path = unquote(parsed.path) if parsed.scheme == "file" else uri
+        return LocalStorage(path)
+    raise StorageError(
+        f"ARCHIVE_URI={uri!r}: unsupported scheme {parsed.scheme!r}; use a local path or file:// URI"
+    )

@@ -1,0 +1,232 @@
+"""Rotating WARC/1.1 file writer built on warcio.
+
+:class:`RotatingWarcWriter` keeps one ``.warc.gz`` file open across records
+(named ``.open`` while written), gzips each record separately, flushes after
+every exchange, opens each file with a ``warcinfo`` record and rotates to a
+new file once ``max_size`` bytes are reached.  Finished files are handed to a
+callback (the storage backend).  Digests (WARC-Block-Digest and
+WARC-Payload-Digest) are computed by warcio.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
+
+from archive.keys import slug
+
+logger = logging.getLogger(__name__)
+
+# Headers describing the transfer, not the payload: the body we store is
+# already de-chunked, so the header is renamed (as Browsertrix and warcprox
+# do) to keep readers from de-chunking it again.
+_RENAMED_HEADERS = {"transfer-encoding": "X-Orig-Transfer-Encoding"}
+
+
+@dataclass(frozen=True)
+class RecordPointer:
+    """Where a record lives: WARC file name, record id, byte offset and length."""
+
+    file: str
+    record_id: str
+    offset: int
+    length: int
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {"file": self.file, "record_id": self.record_id, "offset": self.offset, "length": self.length}
+
+
+@dataclass
+class HttpExchange:
+    """One HTTP request/response pair as it went over the wire."""
+
+    url: str
+    method: str
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    status: int
+    response_headers: list[tuple[str, str]]
+    body: bytes
+    protocol: str = "HTTP/1.1"
+    ip_address: str | None = None
+    date: datetime | None = None
+
+
+def request_line(method: str, url: str, protocol: str = "HTTP/1.1") -> str:
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return f"{method} {target} {protocol}"
+
+
+def host_header(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    if parts.port and parts.port != default:
+        host += f":{parts.port}"
+    return host
+
+
+def status_line(status: int) -> str:
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Unknown"
+    return f"{status} {reason}"
+
+
+class RotatingWarcWriter:
+    """Writes HTTP exchanges to rotating, per-record-gzipped WARC/1.1 files.
+
+    ``on_close(path, filename)`` is called with each finished file (the
+    ``.open`` suffix already removed); it must store or move the file.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        prefix: str = "news",
+        max_size: int = 1024**3,
+        warcinfo: dict[str, str] | None = None,
+        on_close: Callable[[Path, str], None] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = slug(prefix, "news")
+        self.max_size = max_size
+        self.warcinfo = dict(warcinfo or {})
+        self.on_close = on_close
+        self.host = slug(socket.gethostname(), "host")
+        self.pid = os.getpid()
+        self.serial = 0
+        self.files: list[str] = []  # every file this writer opened, in order
+        self.records = 0
+        self._fh: io.BufferedWriter | None = None
+        self._writer: WARCWriter | None = None
+        self._filename: str | None = None
+        self._lock = threading.Lock()
+
+    # -- file lifecycle -------------------------------------------------
+    def _new_filename(self) -> str:
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
+        return f"{self.prefix}-{stamp}-{self.serial:05d}-{self.pid}~{self.host}.warc.gz"
+
+    def _open(self) -> None:
+        self._filename = self._new_filename()
+        self.serial += 1
+        path = self.directory / (self._filename + ".open")
+        self._fh = open(path, "wb")  # noqa: SIM115 - kept open across records
+        self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
+        info = self._writer.create_warcinfo_record(self._filename, self.warcinfo)
+        self._writer.write_record(info)
+        self._fh.flush()
+        self.files.append(self._filename)
+        logger.info("Opened WARC file %s", path)
+
+    def close(self) -> None:
+        """Finish the current file (if any) and hand it to ``on_close``."""
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        if self._fh is None or self._filename is None:
+            return
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        open_path = self.directory / (self._filename + ".open")
+        final_path = self.directory / self._filename
+        os.replace(open_path, final_path)
+        filename = self._filename
+        self._fh = self._writer = self._filename = None
+        logger.info("Closed WARC file %s (%d bytes)", final_path, final_path.stat().st_size)
+        if self.on_close is not None:
+            self.on_close(final_path, filename)
+
+    @property
+    def current_file(self) -> str | None:
+        return self._filename
+
+    # -- records ------------------------------------------------------------
+    def write_exchange(self, ex: HttpExchange) -> RecordPointer:
+        """Write the response and request records of one exchange.
+
+        Returns the pointer to the response record.  The file is flushed
+        before returning and rotated if it has grown past ``max_size``.
+        """
+        with self._lock:
+            if self._fh is None:
+                self._open()
+            assert self._writer is not None and self._fh is not None and self._filename is not None
+            date = datetime_to_iso_date(ex.date or datetime.now(UTC), use_micros=True)
+
+            resp_headers = StatusAndHeaders(
+                status_line(ex.status),
+                [(_RENAMED_HEADERS.get(k.lower(), k), v) for k, v in ex.response_headers],
+                protocol=ex.protocol if ex.protocol.startswith("HTTP/1") else "HTTP/1.1",
+            )
+            warc_headers = {"WARC-Date": date}
+            if ex.ip_address:
+                warc_headers["WARC-IP-Address"] = ex.ip_address
+            if not ex.protocol.startswith("HTTP/1"):
+                warc_headers["WARC-Protocol"] = ex.protocol.lower().replace("http/2", "h2")
+            response = self._writer.create_warc_record(
+                ex.url,
+                "response",
+                payload=io.BytesIO(ex.body),
+                length=len(ex.body),
+                http_headers=resp_headers,
+                warc_headers_dict=warc_headers,
+            )
+            response_id = response.rec_headers.get_header("WARC-Record-ID")
+
+            req_headers = StatusAndHeaders(
+                request_line(ex.method, ex.url),
+                _with_host(ex.url, ex.request_headers),
+                is_http_request=True,
+            )
+            request = self._writer.create_warc_record(
+                ex.url,
+                "request",
+                payload=io.BytesIO(ex.request_body),
+                length=len(ex.request_body),
+                http_headers=req_headers,
+                warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
+            )
+
+            offset = self._fh.tell()
+            self._writer.write_record(response)
+            length = self._fh.tell() - offset
+            self._writer.write_record(request)
+            self._fh.flush()
+            self.records += 2
+            pointer = RecordPointer(self._filename, response_id, offset, length)
+            if self._fh.tell() >= self.max_size:
+                self._close_locked()
+            return pointer
+
+
+def _with_host(url: str, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    headers = list(headers)
+    if not any(k.lower() == "host" for k, _ in headers):
+        headers.insert(0, ("Host", host_header(url)))
+    return headers

@@ -1,0 +1,244 @@
+"""Is this URL or page an article?  (docs/articles.md explains the rules.)
+
+URL classification (:func:`classify_url`) decides what to request and with
+which priority; page classification (:func:`classify_page`) decides, after
+the page is fetched, whether it becomes an article record.  Every page is
+archived in WARC either way.
+
+Page rules, first match wins:
+
+1. JSON-LD ``@type`` is an article type (NewsArticle, Article, BlogPosting,
+   ReportageNewsArticle, …) → article.
+2. ``og:type`` is ``article`` → article.
+3. The site profile's ``article_patterns`` match the URL → article.
+4. Metadata says it is something else (JSON-LD CollectionPage, WebSite,
+   AboutPage, …; og:type website/profile) → not an article.
+5. The URL is a listing (home, /category/, /tag/, /author/, /page/N, search)
+   → not an article.
+6. Heuristics for sites that mark nothing: a headline (``h1`` or title),
+   at least ``NEWS_ARTICLE_MIN_PARAGRAPHS`` paragraphs of 80+ characters
+   outside navigation/footer/aside, at least ``NEWS_ARTICLE_MIN_CHARS``
+   characters of paragraph text, and a date signal (``<time>``, a date meta,
+   a date in the URL, or a date written near the headline).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import html as lxml_html
+
+ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "backgroundnewsarticle",
+    "askpublicnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "socialmediaposting",
+    "report",
+    "scholarlyarticle",
+}
+NON_ARTICLE_TYPES = {
+    "collectionpage",
+    "website",
+    "aboutpage",
+    "contactpage",
+    "profilepage",
+    "searchresultspage",
+    "itempage",
+    "faqpage",
+}
+
+_LISTING_RE = re.compile(
+    r"/(category|categories|tag|tags|topic|topics|section|sections|author|authors|page|search|archive|label)"
+    r"(/|$)|[?&](s|q|page|paged)=",
+    re.IGNORECASE,
+)
+_ASSET_RE = re.compile(
+    r"\.(jpe?g|png|gif|webp|svg|ico|css|js|mjs|woff2?|ttf|eot|mp[34]|webm|avi|mov|zip|gz|pdf|docx?|xlsx?)$",
+    re.IGNORECASE,
+)
+_URL_DATE_RE = re.compile(r"/(19|20)\d{2}/(0?[1-9]|1[0-2])(/(0?[1-9]|[12]\d|3[01]))?/")
+
+# Month names in the languages the project targets (Arabic: MSA/Egyptian,
+# Levantine/Syriac and Maghrebi forms).  Used only as a date *signal*.
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|"
+    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
+    "januar|februar|märz|maerz|juni|juli|oktober|dezember|"
+    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|"
+    "ocak|şubat|subat|mart|nisan|mayıs|mayis|haziran|temmuz|ağustos|agustos|eylül|eylul|ekim|kasım|kasim|aralık|aralik|"
+    "يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|ديسمبر|"
+    "كانون الثاني|كانون الأول|كانون الاول|شباط|آذار|اذار|نيسان|أيار|ايار|حزيران|تموز|آب|اب|أيلول|ايلول|"
+    "تشرين الأول|تشرين الاول|تشرين الثاني|"
+    "جانفي|فيفري|أفريل|افريل|ماي|جوان|جويلية|جويليه|أوت|اوت|شتنبر|نونبر|دجنبر|يوليوز|غشت"
+)
+_DATE_TEXT_RE = re.compile(
+    rf"(\d{{1,2}}\s*(من\s+|de\s+|\.\s*)?({_MONTHS})\b)|(({_MONTHS})\s+\d{{1,2}},?\s+\d{{4}})"
+    r"|(\b(19|20)\d{2}[-/.](0?[1-9]|1[0-2])[-/.](0?[1-9]|[12]\d|3[01])\b)"
+    r"|(\b(0?[1-9]|[12]\d|3[01])[-/.](0?[1-9]|1[0-2])[-/.](19|20)\d{2}\b)",
+    re.IGNORECASE,
+)
+_DATE_META = (
+    "article:published_time",
+    "article:modified_time",
+    "og:published_time",
+    "datePublished",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "pubdate",
+    "publishdate",
+    "parsely-pub-date",
+    "sailthru.date",
+)
+_BOILERPLATE_ANCESTORS = {"nav", "footer", "aside", "header", "form"}
+
+
+def classify_url(url: str, article_patterns: Any = None) -> str:
+    """Return 'article', 'listing', 'asset' or 'unknown' for ``url``.
+
+    ``article_patterns`` is an object with ``is_article_url(url)`` (a
+    :class:`~crawler.profiles.SiteProfile`) or None.
+    """
+    parts = urlsplit(url)
+    if _ASSET_RE.search(parts.path):
+        return "asset"
+    if article_patterns is not None and article_patterns.is_article_url(url):
+        return "article"
+    path = parts.path or "/"
+    if path in ("/", "") or re.fullmatch(r"/[a-z]{2}(-[a-zA-Z]{2})?/?", path) or _LISTING_RE.search(
+        path + ("?" + parts.query if parts.query else "")
+    ):
+        return "listing"
+    if path.rstrip("/").endswith(("/feed", "/rss", ".xml", "/atom")):
+        return "feed"
+    return "unknown"
+
+
+@dataclass
+class PageVerdict:
+    is_article: bool
+    reason: str
+
+
+def jsonld_objects(tree: Any) -> list[dict[str, Any]]:
+    """All JSON-LD objects of a page, ``@graph`` flattened; bad JSON is skipped."""
+    out: list[dict[str, Any]] = []
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content() or "")
+        except (ValueError, TypeError):
+            continue
+        stack = data if isinstance(data, list) else [data]
+        while stack:
+            obj = stack.pop(0)
+            if not isinstance(obj, dict):
+                continue
+            out.append(obj)
+            graph = obj.get("@graph")
+            if isinstance(graph, list):
+                stack.extend(graph)
+    return out
+
+
+def jsonld_types(tree: Any) -> set[str]:
+    types: set[str] = set()
+    for obj in jsonld_objects(tree):
+        t = obj.get("@type")
+        for value in t if isinstance(t, list) else [t]:
+            if isinstance(value, str):
+                types.add(value.rsplit("/", 1)[-1].lower())
+    return types
+
+
+def meta_content(tree: Any, *names: str) -> str | None:
+    for name in names:
+        for attr in ("property", "name", "itemprop"):
+            found = tree.xpath(f'//meta[@{attr}=$n]/@content', n=name)
+            if found and found[0].strip():
+                return str(found[0]).strip()
+    return None
+
+
+def _paragraph_stats(tree: Any) -> tuple[int, int]:
+    count = chars = 0
+    for p in tree.iter("p"):
+        if any(a.tag in _BOILERPLATE_ANCESTORS for a in p.iterancestors()):
+            continue
+        text = " ".join(p.text_content().split())
+        if len(text) >= 80:
+            count += 1
+            chars += len(text)
+    return count, chars
+
+
+def has_date_signal(tree: Any, url: str) -> bool:
+    if tree.xpath("//time") or _URL_DATE_RE.search(urlsplit(url).path):
+        return True
+    if meta_content(tree, *_DATE_META):
+        return True
+    # A date written near the headline (bylines, date spans).
+    for el in tree.xpath(
+        '//*[contains(@class,"date") or contains(@class,"time") or contains(@class,"byline") '
+        'or contains(@class,"meta") or contains(@itemprop,"date")]'
+    ):
+        if _DATE_TEXT_RE.search(el.text_content()[:300]):
+            return True
+    h1 = tree.xpath("//h1")
+    if h1:
+        following = h1[0].xpath("following::text()")
+        snippet = " ".join(t.strip() for t in following[:40])[:600]
+        if _DATE_TEXT_RE.search(snippet):
+            return True
+    return False
+
+
+def classify_page(
+    body: str | bytes,
+    url: str,
+    profile: Any = None,
+    *,
+    min_paragraphs: int = 3,
+    min_chars: int = 400,
+    tree: Any = None,
+) -> PageVerdict:
+    """Decide whether a fetched HTML page is an article (rules in the module docstring)."""
+    if tree is None:
+        try:
+            tree = lxml_html.fromstring(body)
+        except (ValueError, lxml_html.etree.ParserError):
+            return PageVerdict(False, "unparsable")
+    types = jsonld_types(tree)
+    hit = sorted(types & ARTICLE_TYPES)
+    if hit:
+        return PageVerdict(True, f"jsonld:{hit[0]}")
+    og_type = (meta_content(tree, "og:type") or "").lower()
+    if og_type == "article":
+        return PageVerdict(True, "og:type=article")
+    url_class = classify_url(url, profile)
+    if url_class == "article":
+        return PageVerdict(True, "profile:article_patterns")
+    if types & NON_ARTICLE_TYPES or og_type in ("website", "profile", "book", "video.other"):
+        return PageVerdict(False, "metadata:not-article")
+    if url_class in ("listing", "asset", "feed"):
+        return PageVerdict(False, f"url:{url_class}")
+    if not (tree.xpath("//h1") or tree.xpath("//title")):
+        return PageVerdict(False, "heuristic:no-headline")
+    count, chars = _paragraph_stats(tree)
+    if count < min_paragraphs or chars < min_chars:
+        return PageVerdict(False, "heuristic:too-little-text")
+    if not has_date_signal(tree, url):
+        return PageVerdict(False, "heuristic:no-date")
+    return PageVerdict(True, "heuristic:headline+paragraphs+date")

@@ -1,0 +1,69 @@
+"""Typed items.
+
+:class:`PageItem` is what the spider yields for a page it believes is an
+article: the raw response and what the crawl knows about it.  The extraction
+pipeline turns it into an :class:`ArticleItem`, the documented JSON record
+(docs/schema.md, ``crawler/schemas/article.schema.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class PageItem:
+    """A fetched page that the spider classified as an article candidate."""
+
+    url: str
+    body: bytes = field(repr=False)
+    encoding: str
+    status: int
+    headers: dict[str, str]
+    site: str
+    profile: str | None
+    fetched_at: str
+    warc: dict[str, Any] | None
+    language_hint: str | None = None
+    timezone: str | None = None
+    detection: str = ""  # why the spider thinks this is an article
+    drop_selectors: list[str] = field(default_factory=list)
+    discovered_date: str | None = None  # date from sitemap/feed, if any
+
+
+@dataclass
+class ImageRef:
+    url: str
+    caption: str | None = None
+
+
+@dataclass
+class ArticleItem:
+    """One article record: the JSON output contract, schema_version 1."""
+
+    id: str
+    url: str
+    canonical_url: str
+    site: str
+    language: str | None
+    title: str | None
+    authors: list[str]
+    published: str | None
+    modified: str | None
+    text: str
+    description: str | None
+    tags: list[str]
+    categories: list[str]
+    images: list[ImageRef]
+    fetched_at: str
+    http_status: int
+    warc: dict[str, Any] | None
+    content_sha256: str
+    extractor: dict[str, Any]
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

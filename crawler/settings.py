@@ -1,0 +1,105 @@
+"""Scrapy settings for the news archiving crawler.
+
+Every project setting is listed here with its default and a comment; the same
+list, with more words, is in docs/settings.md.  Settings are grouped by the
+feature prefix that names them: ``NEWS_*`` (the spider), ``ARCHIVE_*`` (WARC
+and storage), ``EXTRACT_*`` (article extraction).  S3 credentials reuse
+Scrapy's own ``AWS_*`` settings.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "news-archive-crawler"
+
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"
+
+# --- Politeness (Scrapy's own settings, set to polite archival defaults) -----
+# Obey robots.txt: the crawler fetches (and archives) robots.txt first.
+ROBOTSTXT_OBEY = True
+# AutoThrottle adapts the delay to the server's latency.
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+# At most this many requests in flight to one domain.
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+CONCURRENT_REQUESTS = 16
+DOWNLOAD_DELAY = 0.25
+# Cookies would make captures depend on crawl order; archival crawls go without.
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# Retries are archived too (every attempt is a WARC exchange).
+RETRY_TIMES = 2
+DOWNLOAD_TIMEOUT = 60
+# Scrapy's own cap on a response body (1 GiB); larger bodies are cancelled.
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+
+# --- Identification -------------------------------------------------------
+# URL (or mailto:) where site owners can reach the archive operator; it goes
+# into the User-Agent and every WARC's warcinfo record.
+NEWS_CONTACT_URL = "https://github.com/news-archive-crawler/news-archive-crawler"
+# User-Agent; "{contact}" is replaced with NEWS_CONTACT_URL.
+USER_AGENT = "NewsArchiveCrawler/0.1 (+{contact}; archival crawler)"
+
+# --- Spider (NEWS_*) ------------------------------------------------------
+# Link-following depth from the start pages when discovering articles by links
+# (sitemaps and feeds do not count as depth).  0 disables link following.
+NEWS_LINK_DEPTH = 2
+# Follow links found on article pages (not only on home/listing pages).
+NEWS_FOLLOW_ARTICLE_LINKS = True
+# Try /sitemap.xml, /sitemap_index.xml and /news-sitemap.xml when robots.txt
+# lists no sitemap (only for -a url= crawls).
+NEWS_GUESS_SITEMAPS = True
+# Heuristic article detection for pages without article metadata: minimum
+# number of paragraphs and characters of paragraph text (docs/articles.md).
+NEWS_ARTICLE_MIN_PARAGRAPHS = 3
+NEWS_ARTICLE_MIN_CHARS = 400
+
+# --- Archive (ARCHIVE_*) --------------------------------------------------
+# Where everything goes: a local directory path or file:// URI (the layout is
+# described in the README).  s3:// arrives with the S3 backend.
+ARCHIVE_URI = "./archive"
+# Crawl id; empty means "{site}-{UTC timestamp}-{random}" generated per run.
+ARCHIVE_CRAWL_ID = ""
+# Write every HTTP exchange to WARC.  False disables the WARC middleware.
+ARCHIVE_WARC_ENABLED = True
+# WARC file name prefix (IIPC: prefix-timestamp-serial-host.warc.gz).
+ARCHIVE_WARC_PREFIX = "news"
+# Rotate to a new WARC file once the current one reaches this many bytes.
+ARCHIVE_WARC_MAX_SIZE = 1024 * 1024 * 1024
+# Directory where WARC files are written while open (suffix .open); empty
+# means inside the archive for local storage.
+ARCHIVE_WARC_TEMP_DIR = ""
+# Operator (person or institution) recorded in warcinfo.
+ARCHIVE_OPERATOR = ""
+# Write the article JSON records.
+ARCHIVE_JSON_ENABLED = True
+
+# --- Extraction (EXTRACT_*) ----------------------------------------------
+# Minimum length (characters) of extracted text for a page to become an
+# article record; shorter pages are dropped (stat extract/dropped/empty).
+EXTRACT_MIN_TEXT_CHARS = 200
+# trafilatura's favor_precision / favor_recall switches.
+EXTRACT_FAVOR_PRECISION = False
+EXTRACT_FAVOR_RECALL = False
+
+# --- Components -------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Closest to the network, so it sees requests as sent and responses as
+    # received: before decompression, redirects and retries.
+    "crawler.middlewares.warc.WarcCaptureMiddleware": 950,
+}
+EXTENSIONS = {
+    "crawler.extensions.archive.ArchiveExtension": 100,
+}
+ITEM_PIPELINES = {
+    "pipelines.extraction.ExtractionPipeline": 100,
+    "pipelines.window.DateWindowPipeline": 500,
+    "pipelines.export.JsonExportPipeline": 900,
+}

@@ -1,0 +1,473 @@
+"""The generic ``news`` spider, driven by site profiles.
+
+Usage::
+
+    scrapy crawl news -a site=enabbaladi
+    scrapy crawl news -a url=https://example.org/ -a since=2024-01-01
+    scrapy crawl news -a site=demo -a url=http://127.0.0.1:8000/ -a max_articles=10
+
+Arguments: ``site`` (a profile name or .toml path), ``url`` (crawl a site
+without a profile, or rebase a profile onto another origin), ``since`` and
+``until`` (YYYY-MM-DD, inclusive window on publication dates),
+``max_articles`` (stop after N article records), ``depth`` (link depth).
+
+Discovery: robots.txt sitemaps (announced through Scrapy's robots_parsed
+signal, so robots.txt is fetched once), sitemap indexes, news sitemaps,
+RSS/Atom feeds (from the profile and ``<link rel="alternate">``) and
+same-site links to a bounded depth.  Sitemap ``lastmod`` and feed dates skip
+out-of-window articles before they are fetched.
+
+Settings read: ``NEWS_LINK_DEPTH``, ``NEWS_FOLLOW_ARTICLE_LINKS``,
+``NEWS_GUESS_SITEMAPS``, ``NEWS_ARTICLE_MIN_PARAGRAPHS``,
+``NEWS_ARTICLE_MIN_CHARS``, ``NEWS_CONTACT_URL``, ``USER_AGENT``,
+``ROBOTSTXT_OBEY``, ``DOWNLOAD_MAXSIZE``.
+Stats: ``news/pages/article``, ``news/pages/other``, ``news/pages/not_html``,
+``news/skipped/out_of_window``, ``news/skipped/excluded``,
+``news/sitemaps/parsed``, ``news/sitemaps/invalid``, ``news/feeds/parsed``,
+``news/feeds/invalid``, ``news/requests/{seed,sitemap,feed,link}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+
+from crawler.detection import classify_page, classify_url
+from crawler.items import PageItem
+from crawler.profiles import ProfileError, SiteProfile, load_profile, profile_for_url
+from crawler.urls import strip_tracking
+
+logger = logging.getLogger(__name__)
+
+_XML_PARSER_KW = {"recover": True, "remove_comments": True, "resolve_entities": False, "no_network": True}
+
+
+def parse_day(value: str | None, argname: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"-a {argname}={value!r}: expected a date as YYYY-MM-DD, e.g. 2024-01-31") from exc
+
+
+def parse_any_date(value: str | None) -> datetime | None:
+    """Parse sitemap (W3C/ISO) and feed (RFC 822) dates; None when unparsable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            dt = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _local(tag: Any) -> str:
+    return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
+
+
+class NewsSpider(Spider):
+    """Generic news spider (see module docstring)."""
+
+    name = "news"
+
+    def __init__(
+        self,
+        site: str | None = None,
+        url: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        max_articles: str | int | None = None,
+        depth: str | int | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if not site and not url:
+            raise ValueError("give -a site=NAME (a profile in crawler/sites/) or -a url=https://example.org/")
+        try:
+            if site:
+                profile = load_profile(site)
+                if url:
+                    profile = profile.rebase(url)
+            else:
+                assert url is not None
+                profile = profile_for_url(url)
+        except ProfileError as exc:
+            raise ValueError(str(exc)) from exc
+        self.profile: SiteProfile = profile
+        self.site_name = profile.name
+        self.adhoc = not site
+        self.since = parse_day(since, "since")
+        self.until = parse_day(until, "until")
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"-a since={since} is after -a until={until}")
+        self.max_articles = int(max_articles) if max_articles not in (None, "") else None
+        self.depth_arg = int(depth) if depth not in (None, "") else None
+        self.allowed_domains = list(profile.allowed_domains)
+        self.crawl_args = {
+            k: v
+            for k, v in {
+                "site": site,
+                "url": url,
+                "since": since,
+                "until": until,
+                "max_articles": max_articles,
+                "depth": depth,
+            }.items()
+            if v not in (None, "")
+        }
+        self._sitemaps_requested: set[str] = set()
+        self._robots_seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        spider.link_depth = (
+            spider.depth_arg
+            if spider.depth_arg is not None
+            else spider.profile.link_depth
+            if spider.profile.link_depth is not None
+            else s.getint("NEWS_LINK_DEPTH")
+        )
+        spider.follow_article_links = s.getbool("NEWS_FOLLOW_ARTICLE_LINKS")
+        spider.guess_sitemaps = s.getbool("NEWS_GUESS_SITEMAPS")
+        spider.min_paragraphs = s.getint("NEWS_ARTICLE_MIN_PARAGRAPHS")
+        spider.min_chars = s.getint("NEWS_ARTICLE_MIN_CHARS")
+        spider.max_sitemap_size = s.getint("DOWNLOAD_MAXSIZE")
+        spider.obey_robots = s.getbool("ROBOTSTXT_OBEY")
+        # No allow_domains: LinkExtractor compares host:port, self._allowed compares hosts.
+        spider.link_extractor = LinkExtractor(unique=True)
+        crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
+        return spider
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        super().update_settings(settings)
+        agent = settings.get("USER_AGENT", "")
+        if "{contact}" in agent:
+            settings.set(
+                "USER_AGENT",
+                agent.replace("{contact}", settings.get("NEWS_CONTACT_URL", "")),
+                priority=settings.getpriority("USER_AGENT"),
+            )
+
+    # -- requests -------------------------------------------------------------
+    def _req(self, url: str, callback: Any, discovery: str, *, depth: int, **meta: Any) -> Request | None:
+        url = strip_tracking(url)
+        if self.profile.is_excluded(url):
+            self.crawler.stats.inc_value("news/skipped/excluded")
+            return None
+        kind = classify_url(url, self.profile)
+        priority = 10 if discovery in ("sitemap-index", "robots") else 5 if kind == "article" else 0
+        self.crawler.stats.inc_value(f"news/requests/{discovery.split('-')[0]}")
+        return Request(
+            url,
+            callback=callback,
+            priority=priority,
+            meta={"discovery": discovery, "link_depth": depth, **meta},
+        )
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.profile.start_urls:
+            req = self._req(url, self.parse_page, "seed", depth=0)
+            if req is not None:
+                req.dont_filter = True
+                yield req
+        for url in self.profile.feeds:
+            req = self._req(url, self.parse_feed, "feed", depth=self.link_depth)
+            if req is not None:
+                yield req
+        for url in self.profile.sitemaps:
+            for req in self._sitemap_requests([url]):
+                yield req
+        if not self.obey_robots:
+            # Without RobotsTxtMiddleware nobody fetches robots.txt: do it for its sitemaps.
+            for url in self._origins():
+                req = self._req(url + "/robots.txt", self.parse_robots, "robots", depth=0)
+                if req is not None:
+                    yield req
+
+    def _origins(self) -> list[str]:
+        seen: list[str] = []
+        for url in self.profile.start_urls:
+            p = urlsplit(url)
+            origin = f"{p.scheme}://{p.netloc}"
+            if origin not in seen:
+                seen.append(origin)
+        return seen
+
+    def _sitemap_requests(self, urls: Iterable[str], discovery: str = "sitemap-index") -> Iterator[Request]:
+        for url in urls:
+            if url in self._sitemaps_requested:
+                continue
+            self._sitemaps_requested.add(url)
+            req = self._req(url, self.parse_sitemap, discovery, depth=self.link_depth)
+            if req is not None:
+                yield req
+
+    # -- robots.txt -------------------------------------------------------------
+    def _robots_parsed(self, robotparser: Any, request: Request) -> None:
+        """Scrapy's robots_parsed signal: schedule the sitemaps robots.txt lists."""
+        netloc = urlsplit(request.url).netloc
+        if netloc in self._robots_seen:
+            return
+        self._robots_seen.add(netloc)
+        sitemaps: list[str] = []
+        rp = getattr(robotparser, "rp", None)
+        if rp is not None and hasattr(rp, "sitemaps"):
+            sitemaps = list(rp.sitemaps)
+        self._schedule(self._robots_sitemaps(sitemaps, f"{urlsplit(request.url).scheme}://{netloc}"))
+
+    def _schedule(self, requests: Iterable[Request]) -> None:
+        engine = self.crawler.engine
+        for req in requests:
+            engine.crawl(req)
+
+    def _robots_sitemaps(self, sitemaps: list[str], origin: str) -> Iterator[Request]:
+        allowed = [u for u in sitemaps if self._allowed(u)]
+        if allowed:
+            yield from self._sitemap_requests(allowed)
+        elif self.adhoc and self.guess_sitemaps and not self.profile.sitemaps:
+            yield from self._sitemap_requests(
+                [origin + "/sitemap.xml", origin + "/sitemap_index.xml", origin + "/news-sitemap.xml"],
+                discovery="sitemap-guess",
+            )
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        origin = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        yield from self._robots_sitemaps(list(sitemap_urls_from_robots(text, base_url=response.url)), origin)
+
+    def _allowed(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    # -- window -----------------------------------------------------------------
+    def _outside_window(self, published: datetime | None, lastmod: datetime | None) -> bool:
+        """True when the dates known before fetching prove the article is outside the window."""
+        if self.since:
+            # modified >= published: an old lastmod proves an old article.
+            latest = lastmod or published
+            if latest and latest.date() < self.since:
+                return True
+        if self.until and published and published.date() > self.until:
+            return True
+        return False
+
+    # -- sitemaps ---------------------------------------------------------------
+    def _xml_body(self, response: Response) -> bytes | None:
+        body = response.body
+        if gzip_magic_number(response):
+            try:
+                body = gunzip(body, max_size=self.max_sitemap_size)
+            except Exception as exc:  # gunzip raises IOError/_DecompressionMaxSizeExceeded
+                logger.warning("Sitemap %s: cannot gunzip (%s); skipped", response.url, exc)
+                return None
+        return body
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        body = self._xml_body(response)
+        root = None
+        if body and body.lstrip()[:1] == b"<":
+            try:
+                root = etree.fromstring(body, parser=etree.XMLParser(**_XML_PARSER_KW))
+            except etree.XMLSyntaxError:
+                root = None
+        if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
+            if isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower():
+                yield from self.parse_page(response)
+                return
+            self.crawler.stats.inc_value("news/sitemaps/invalid")
+            logger.warning("Sitemap %s: not a sitemap (no <urlset> or <sitemapindex>); skipped", response.url)
+            return
+        self.crawler.stats.inc_value("news/sitemaps/parsed")
+        kind = _local(root.tag)
+        for entry in root:
+            if _local(entry.tag) not in ("url", "sitemap"):
+                continue
+            fields: dict[str, str] = {}
+            for child in entry.iter():
+                name = _local(child.tag)
+                if child.text and child.text.strip() and name not in fields:
+                    fields[name] = child.text.strip()
+            loc = fields.get("loc")
+            if not loc:
+                continue
+            loc = urljoin(response.url, loc)
+            lastmod = parse_any_date(fields.get("lastmod"))
+            if kind == "sitemapindex":
+                if self.since and lastmod and lastmod.date() < self.since:
+                    self.crawler.stats.inc_value("news/skipped/out_of_window")
+                    continue
+                yield from self._sitemap_requests([loc], discovery="sitemap-index")
+                continue
+            published = parse_any_date(fields.get("publication_date"))
+            if self._outside_window(published, lastmod):
+                self.crawler.stats.inc_value("news/skipped/out_of_window")
+                continue
+            if not self._allowed(loc):
+                continue
+            req = self._req(
+                loc,
+                self.parse_page,
+                "sitemap",
+                depth=self.link_depth,
+                discovered_date=(published or lastmod).isoformat() if (published or lastmod) else None,
+            )
+            if req is not None:
+                yield req
+
+    # -- feeds --------------------------------------------------------------------
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        body = self._xml_body(response)
+        root = None
+        if body and body.lstrip()[:1] == b"<":
+            try:
+                root = etree.fromstring(body, parser=etree.XMLParser(**_XML_PARSER_KW))
+            except etree.XMLSyntaxError:
+                root = None
+        if root is None or _local(root.tag).lower() not in ("rss", "feed", "rdf"):
+            if isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower():
+                yield from self.parse_page(response)
+                return
+            self.crawler.stats.inc_value("news/feeds/invalid")
+            logger.warning("Feed %s: not RSS or Atom; skipped", response.url)
+            return
+        self.crawler.stats.inc_value("news/feeds/parsed")
+        for entry in root.iter():
+            name = _local(entry.tag)
+            if name not in ("item", "entry"):
+                continue
+            link = None
+            date_text = None
+            for child in entry:
+                cname = _local(child.tag)
+                if cname == "link":
+                    href = child.get("href")
+                    rel = child.get("rel", "alternate")
+                    if href and rel == "alternate":
+                        link = href
+                    elif child.text and child.text.strip():
+                        link = child.text.strip()
+                elif cname == "guid" and not link and child.get("isPermaLink", "true") == "true":
+                    link = (child.text or "").strip() or None
+                elif cname in ("pubDate", "published", "date", "issued") and child.text:
+                    date_text = child.text
+                elif cname == "updated" and child.text and not date_text:
+                    date_text = child.text
+            if not link:
+                continue
+            link = urljoin(response.url, link)
+            published = parse_any_date(date_text)
+            if self._outside_window(published, None):
+                self.crawler.stats.inc_value("news/skipped/out_of_window")
+                continue
+            if not self._allowed(link):
+                continue
+            req = self._req(
+                link,
+                self.parse_page,
+                "feed",
+                depth=self.link_depth,
+                discovered_date=published.isoformat() if published else None,
+            )
+            if req is not None:
+                yield req
+
+    # -- pages --------------------------------------------------------------------
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        stats = self.crawler.stats
+        if not isinstance(response, TextResponse):
+            stats.inc_value("news/pages/not_html")
+            return
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        head = response.body[:512].lstrip().lower()
+        if "xml" in ctype or head.startswith(b"<?xml") or head.startswith(b"<rss"):
+            if b"<rss" in head or b"<feed" in head or b"<rdf" in head:
+                yield from self.parse_feed(response)
+            else:
+                yield from self.parse_sitemap(response)
+            return
+        if "html" not in ctype and b"<html" not in head and b"<!doctype html" not in head:
+            stats.inc_value("news/pages/not_html")
+            return
+        try:
+            tree = lxml_html.fromstring(response.body)
+        except (ValueError, etree.ParserError) as exc:
+            stats.inc_value("news/pages/unparsable")
+            logger.warning("Page %s: cannot parse HTML (%s); archived in WARC only", response.url, exc)
+            return
+        depth = response.meta.get("link_depth", 0)
+        verdict = classify_page(
+            response.body,
+            response.url,
+            self.profile,
+            min_paragraphs=self.min_paragraphs,
+            min_chars=self.min_chars,
+            tree=tree,
+        )
+        if verdict.is_article:
+            stats.inc_value("news/pages/article")
+            yield self._page_item(response, verdict.reason)
+        else:
+            stats.inc_value("news/pages/other")
+            logger.debug("Not an article (%s): %s", verdict.reason, response.url)
+
+        # Feeds announced by the page.
+        for href in tree.xpath(
+            '//link[@rel="alternate"][contains(@type,"rss") or contains(@type,"atom")]/@href'
+        ):
+            feed = urljoin(response.url, str(href))
+            if self._allowed(feed) and "comments" not in feed:
+                req = self._req(feed, self.parse_feed, "feed", depth=self.link_depth)
+                if req is not None:
+                    yield req
+
+        if depth >= self.link_depth or (verdict.is_article and not self.follow_article_links):
+            return
+        for link in self.link_extractor.extract_links(response):
+            if not self._allowed(link.url) or classify_url(link.url, self.profile) == "asset":
+                continue
+            req = self._req(link.url, self.parse_page, "link", depth=depth + 1)
+            if req is not None:
+                yield req
+
+    def _page_item(self, response: TextResponse, reason: str) -> PageItem:
+        headers = {
+            k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()
+        }
+        return PageItem(
+            url=response.url,
+            body=response.body,
+            encoding=response.encoding,
+            status=response.status,
+            headers=headers,
+            site=self.site_name,
+            profile=None if self.adhoc else self.profile.name,
+            fetched_at=(response.meta.get("warc_fetched_at") or datetime.now(UTC)).isoformat(),
+            warc=response.meta.get("warc"),
+            language_hint=self.profile.language,
+            timezone=self.profile.timezone,
+            detection=reason,
+            drop_selectors=list(self.profile.extraction.drop_selectors),
+            discovered_date=response.meta.get("discovered_date"),
+        )

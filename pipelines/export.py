@@ -1,0 +1,96 @@
+"""JsonExportPipeline: one JSON file per article in the archive store.
+
+Key: ``articles/{site}/{yyyy}/{mm}/{dd}/{id}.json`` — the publication date
+(as the page gives it, in its own offset), else the fetch date.  Writes are
+atomic (the storage backend writes a temporary object and renames it).  The
+record is validated against the JSON Schema before it is written; a record
+that does not validate is a bug, logged and counted, never written half.
+
+Settings read: ``ARCHIVE_JSON_ENABLED`` (plus the session's ``ARCHIVE_*``).
+Reads the spider argument ``max_articles``: after that many records the
+spider is closed (reason ``max_articles``) and later items are dropped.
+Stats: ``export/articles``, ``export/bytes``, ``export/dropped/invalid``,
+``export/dropped/max_articles``, ``export/errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+
+from archive.keys import article_key
+from archive.storage import StorageError
+from crawler.items import ArticleItem
+from crawler.schema import SchemaError, validate_article
+from crawler.session import ArchiveSession
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+def record_day(record: dict[str, Any]) -> datetime:
+    for field in ("published", "fetched_at"):
+        value = record.get(field)
+        if value:
+            try:
+                return datetime.fromisoformat(value[:10])
+            except ValueError:
+                continue
+    raise ValueError("record has neither a valid published nor fetched_at date")
+
+
+def dumps_record(record: dict[str, Any]) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+class JsonExportPipeline:
+    def __init__(self, crawler: Crawler, max_articles: int | None) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.max_articles = max_articles
+        self.written = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> JsonExportPipeline:
+        if not crawler.settings.getbool("ARCHIVE_JSON_ENABLED"):
+            raise NotConfigured("ARCHIVE_JSON_ENABLED is False")
+        return cls(crawler, getattr(crawler.spider, "max_articles", None))
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        if self.max_articles is not None and self.written >= self.max_articles:
+            self.stats.inc_value("export/dropped/max_articles")
+            raise DropItem(f"{item.url}: max_articles={self.max_articles} reached", log_level="INFO")
+        record = item.to_dict()
+        try:
+            validate_article(record)
+        except SchemaError as exc:
+            self.stats.inc_value("export/dropped/invalid")
+            logger.error("Article %s does not match the JSON schema, not written: %s", item.url, exc)
+            raise DropItem(f"{item.url}: invalid record: {exc}") from exc
+        session = ArchiveSession.from_crawler(self.crawler)
+        key = article_key(item.site, record_day(record), item.id)
+        data = dumps_record(record)
+        try:
+            session.storage.put_bytes(key, data, "application/json; charset=utf-8")
+        except StorageError as exc:
+            self.stats.inc_value("export/errors")
+            logger.error("Could not store article %s as %s: %s", item.url, key, exc)
+            raise DropItem(f"{item.url}: storage error: {exc}") from exc
+        self.written += 1
+        session.articles_written += 1
+        self.stats.inc_value("export/articles")
+        self.stats.inc_value("export/bytes", len(data))
+        logger.debug("Stored article %s as %s", item.url, key)
+        if self.max_articles is not None and self.written >= self.max_articles:
+            logger.info("max_articles=%d reached; closing the spider", self.max_articles)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="max_articles"))
+        return item
