@@ -89,7 +89,15 @@ class SiteProfile:
 
     def rebase(self, base_url: str) -> SiteProfile:
         """The same profile served from another origin (used with ``-a url=``)."""
-        host = urlsplit(base_url).hostname
+        old, new = urlsplit(self.base_url), urlsplit(base_url)
+        host = new.hostname
+
+        def move(url: str) -> str:
+            parts = urlsplit(url)
+            if (parts.scheme, parts.netloc) == (old.scheme, old.netloc):
+                return parts._replace(scheme=new.scheme, netloc=new.netloc).geturl()
+            return url
+
         return SiteProfile(
             name=self.name,
             base_url=base_url,
@@ -97,9 +105,9 @@ class SiteProfile:
             allowed_domains=[host] if host else [],
             language=self.language,
             timezone=self.timezone,
-            start_urls=list(self.start_urls),
-            feeds=list(self.feeds),
-            sitemaps=list(self.sitemaps),
+            start_urls=[move(u) for u in self.start_urls],
+            feeds=[move(u) for u in self.feeds],
+            sitemaps=[move(u) for u in self.sitemaps],
             article_patterns=list(self.article_patterns),
             exclude_patterns=list(self.exclude_patterns),
             link_depth=self.link_depth,
