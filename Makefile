@@ -21,6 +21,7 @@ demo: $(STAMP)
 ## The whole test suite (plus the linter).
 test: $(STAMP)
 	$(BIN)/ruff check crawler pipelines archive tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

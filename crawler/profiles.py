@@ -238,7 +238,12 @@ def validate_profile(data: dict[str, Any], source: str) -> SiteProfile:
         link_depth=depth,
         extraction=hints,
         source=source,
-        **{k: v for k, v in lists.items()},
+        allowed_domains=lists.get("allowed_domains", []),
+        start_urls=lists.get("start_urls", ["/"]),
+        feeds=lists.get("feeds", []),
+        sitemaps=lists.get("sitemaps", []),
+        article_patterns=lists.get("article_patterns", []),
+        exclude_patterns=lists.get("exclude_patterns", []),
     )
     profile.start_urls = [profile.absolute(u) for u in profile.start_urls]
     profile.feeds = [profile.absolute(u) for u in profile.feeds]

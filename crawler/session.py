@@ -87,7 +87,7 @@ class ArchiveSession:
         session = getattr(crawler, "archive_session", None)
         if session is None:
             spider = getattr(crawler, "spider", None)
-            site = getattr(spider, "site_name", None) or getattr(spider, "name", "crawl")
+            site = str(getattr(spider, "site_name", None) or getattr(spider, "name", None) or "crawl")
             session = cls(crawler, site)
             crawler.archive_session = session  # type: ignore[attr-defined]
             logger.info(

@@ -174,8 +174,9 @@ def extract_article(page: PageItem, options: ExtractOptions | None = None) -> Ar
     )
 
     authors = _names(ld.get("author"))
-    if not authors and getattr(doc, "author", None):
-        authors = [a for a in doc.author.split(";")]
+    byline = getattr(doc, "author", None)
+    if not authors and isinstance(byline, str):
+        authors = byline.split(";")
     keywords = ld.get("keywords")
     tags = _unique(
         (keywords.split(",") if isinstance(keywords, str) else _names(keywords)) + list(getattr(doc, "tags", None) or [])

@@ -88,6 +88,16 @@ class NewsSpider(Spider):
 
     name = "news"
 
+    # Filled from settings in from_crawler (instance attributes, declared for type checkers).
+    link_depth: int
+    follow_article_links: bool
+    guess_sitemaps: bool
+    min_paragraphs: int
+    min_chars: int
+    max_sitemap_size: int
+    obey_robots: bool
+    link_extractor: LinkExtractor
+
     def __init__(
         self,
         site: str | None = None,
@@ -326,12 +336,13 @@ class NewsSpider(Spider):
                 continue
             if not self._allowed(loc):
                 continue
+            known = published or lastmod
             req = self._req(
                 loc,
                 self.parse_page,
                 "sitemap",
                 depth=self.link_depth,
-                discovered_date=(published or lastmod).isoformat() if (published or lastmod) else None,
+                discovered_date=known.isoformat() if known else None,
             )
             if req is not None:
                 yield req
@@ -399,7 +410,7 @@ class NewsSpider(Spider):
         if not isinstance(response, TextResponse):
             stats.inc_value("news/pages/not_html")
             return
-        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         head = response.body[:512].lstrip().lower()
         if "xml" in ctype or head.startswith(b"<?xml") or head.startswith(b"<rss"):
             if b"<rss" in head or b"<feed" in head or b"<rdf" in head:
