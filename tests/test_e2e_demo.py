@@ -1,0 +1,170 @@
+"""End-to-end: crawl the bundled demo site with `scrapy crawl news` and check the archive
+the way archivists' tools read it (warcio check, ArchiveIterator) plus the JSON contract."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from crawler.demo.site import render
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.schema import validate_article
+from tests.conftest import SEED, CrawlResult
+
+ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))
+
+
+def article_path(a: dict) -> str:
+    return f"/archives/{a['id']}" if a["lang"] == "ar" else f"/en/archives/{a['id']}"
+
+
+def read_records(result: CrawlResult) -> list:
+    records = []
+    for path in result.warc_paths():
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh, no_record_parse=False):
+                body = rec.content_stream().read() if rec.rec_type != "response" else rec.raw_stream.read()
+                records.append((path.name, rec, body))
+    return records
+
+
+@pytest.fixture(scope="module")
+def records(demo_crawl):
+    return read_records(demo_crawl)
+
+
+def test_crawl_finished_and_manifest(demo_crawl):
+    m = demo_crawl.manifest
+    assert m["status"] == "finished" and m["finish_reason"] == "finished"
+    assert m["crawl_id"] == "demo-e2e" and m["site"] == "demo"
+    assert m["arguments"]["site"] == "demo"
+    assert m["counts"]["articles_written"] == len(ARTICLES)
+    assert m["counts"]["warc_files"] == len(demo_crawl.warc_paths()) >= 1
+    assert m["counts"]["warc_bytes"] == sum(p.stat().st_size for p in demo_crawl.warc_paths())
+    assert m["stats"].get("log_count/ERROR", 0) == 0, demo_crawl.log[-3000:]
+    assert "ARCHIVE_URI" in m["settings"]
+
+
+def test_warcio_check_passes(demo_crawl):
+    warcio = Path(sys.executable).with_name("warcio")
+    for path in demo_crawl.warc_paths():
+        proc = subprocess.run([str(warcio), "check", "-v", str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "digest pass" in proc.stdout and "fail" not in proc.stdout
+
+
+def test_every_file_opens_with_warcinfo(demo_crawl):
+    for path in demo_crawl.warc_paths():
+        with open(path, "rb") as fh:
+            first = next(iter(ArchiveIterator(fh)))
+            assert first.rec_type == "warcinfo"
+            info = first.content_stream().read().decode()
+        assert "isPartOf: demo-e2e" in info and "robots: obey" in info and "software: news-archive-crawler" in info
+        assert first.rec_headers.get_header("WARC-Filename") == path.name
+        assert first.rec_headers.protocol == "WARC/1.1"
+
+
+def test_every_fetched_url_has_request_and_response(demo_crawl, demo_server, records):
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for _, rec, _ in records:
+        uri = rec.rec_headers.get_header("WARC-Target-URI")
+        if uri:
+            by_type[rec.rec_type].append(urlsplit(uri).path + (f"?{urlsplit(uri).query}" if urlsplit(uri).query else ""))
+    served = [path for method, path, _ in demo_server.requests if method == "GET"]
+    assert sorted(by_type["response"]) == sorted(by_type["request"])
+    # every request the server received for this crawl is in the WARC (other tests may add more later)
+    for path in set(by_type["response"]):
+        assert path in served
+    assert len(by_type["response"]) == demo_crawl.stats["downloader/response_count"]
+    paths = set(by_type["response"])
+    assert "/robots.txt" in paths and "/sitemap.xml" in paths and "/feed/" in paths and "/en/feed/" in paths
+    assert "/news-sitemap.xml" in paths and "/sitemap-posts.xml" in paths
+    for a in ARTICLES:
+        assert article_path(a) in paths
+
+
+def test_request_response_linked(records):
+    responses = {rec.rec_headers.get_header("WARC-Record-ID"): rec for _, rec, _ in records if rec.rec_type == "response"}
+    requests = [rec for _, rec, _ in records if rec.rec_type == "request"]
+    assert len(requests) == len(responses)
+    for req in requests:
+        target = responses[req.rec_headers.get_header("WARC-Concurrent-To")]
+        assert target.rec_headers.get_header("WARC-Target-URI") == req.rec_headers.get_header("WARC-Target-URI")
+        assert req.http_headers.get_header("User-Agent").startswith("NewsArchiveCrawler/")
+        assert req.http_headers.get_header("Host").startswith("127.0.0.1:")
+
+
+def test_redirect_and_errors_archived(records):
+    statuses = {}
+    for _, rec, _ in records:
+        if rec.rec_type == "response":
+            statuses.setdefault(urlsplit(rec.rec_headers.get_header("WARC-Target-URI")).path, set()).add(
+                rec.http_headers.get_statuscode()
+            )
+    assert any("301" in s for p, s in statuses.items() if p.startswith("/old-news/"))
+    assert any("404" in s for s in statuses.values())
+
+
+def test_gzip_pages_stored_compressed(demo_server, records):
+    gz = [(rec, body) for _, rec, body in records if rec.rec_type == "response"
+          and (rec.http_headers.get_header("Content-Encoding") or "") == "gzip"]
+    assert len(gz) >= 3
+    for rec, body in gz:
+        assert body[:2] == b"\x1f\x8b"
+        assert int(rec.http_headers.get_header("Content-Length")) == len(body)
+        path = urlsplit(rec.rec_headers.get_header("WARC-Target-URI")).path
+        status, _, expected = render(path, base_url=demo_server.url.rstrip("/"))
+        assert gzip.decompress(body) == expected
+
+
+def test_article_json_valid_and_complete(demo_crawl):
+    records = demo_crawl.articles()
+    assert len(records) == len(ARTICLES)
+    urls = set()
+    for path, rec in records:
+        validate_article(rec)
+        assert path.name == f"{rec['id']}.json"
+        assert rec["site"] == "demo" and rec["extractor"]["profile"] == "demo"
+        assert rec["http_status"] == 200
+        assert "\n\n" in rec["text"] and "\n\n\n" not in rec["text"]
+        urls.add(urlsplit(rec["url"]).path)
+        raw = path.read_text("utf-8")
+        assert "\\u06" not in raw  # UTF-8, not ASCII-escaped
+    assert urls == {article_path(a) for a in ARTICLES}
+    # non-articles never become records
+    assert not any(p.startswith(("/category/", "/tag/", "/about", "/en/about")) for p in urls)
+
+
+def test_warc_pointer_opens_response_record(demo_crawl):
+    for _, rec in demo_crawl.articles():
+        ptr = rec["warc"]
+        with open(demo_crawl.archive / "warc" / demo_crawl.crawl_id / ptr["file"], "rb") as fh:
+            fh.seek(ptr["offset"])
+            chunk = fh.read(ptr["length"])
+        record = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+        assert record.rec_type == "response"
+        assert record.rec_headers.get_header("WARC-Record-ID") == ptr["record_id"]
+        assert record.rec_headers.get_header("WARC-Target-URI") == rec["url"]
+
+
+def test_seed_article(demo_crawl):
+    seed_lines = [line.strip() for line in SEED.read_text("utf-8").splitlines() if line.strip()]
+    first = next(i for i, line in enumerate(seed_lines) if line.startswith("نشر فصيل"))
+    last = next(i for i, line in enumerate(seed_lines) if line.endswith("حسب الإمكانيات المتاحة."))
+    body = seed_lines[first : last + 1]
+    rec = next(r for _, r in demo_crawl.articles() if r["url"].endswith("/archives/372146"))
+    assert rec["title"] == seed_lines[0]
+    assert rec["language"] == "ar"
+    paragraphs = rec["text"].split("\n\n")
+    # every body paragraph and the subheading are in the text, in order
+    positions = [paragraphs.index(line) for line in body]
+    assert positions == sorted(positions)
+    assert "النشاط بعد حماة" in paragraphs
