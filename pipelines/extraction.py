@@ -153,6 +153,9 @@ def extract_article(page: PageItem, options: ExtractOptions | None = None) -> Ar
         favor_precision=options.favor_precision,
         favor_recall=options.favor_recall,
         prune_xpath=_xpaths(page.drop_selectors) or None,
+        # Markup-only date search: htmldate's free-text search takes copyright
+        # lines ("© 2025") for publication dates; an unknown date stays null.
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     text = paragraphs_text(getattr(doc, "text", None) or "") if doc is not None else ""
     if len(text) < options.min_text_chars:

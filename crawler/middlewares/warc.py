@@ -63,7 +63,8 @@ class WarcCaptureMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         session = ArchiveSession.from_crawler(self.crawler)
-        if session.closed:
+        if session.closed or "cached" in response.flags:
+            # A response from Scrapy's HTTP cache was not exchanged with the server now.
             return response
         exchange = HttpExchange(
             url=request.url,
