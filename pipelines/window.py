@@ -34,7 +34,7 @@ class DateWindowPipeline:
         since = getattr(spider, "since", None)
         until = getattr(spider, "until", None)
         if since is None and until is None:
-            raise NotConfigured("no -a since / -a until window")
+            raise NotConfigured  # no window: nothing to do (silently disabled)
         return cls(crawler, since, until)
 
     def process_item(self, item: Any) -> Any:
