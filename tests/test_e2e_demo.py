@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from crawler.demo.site import render
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.demo.site import render
 from crawler.schema import validate_article
 from tests.conftest import SEED, CrawlResult
 
