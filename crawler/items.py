@@ -8,7 +8,7 @@ pipeline turns it into an :class:`ArticleItem`, the documented JSON record
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -31,6 +31,7 @@ class PageItem:
     timezone: str | None = None
     detection: str = ""  # why the spider thinks this is an article
     drop_selectors: list[str] = field(default_factory=list)
+    drop_text_patterns: list[str] = field(default_factory=list)
     discovered_date: str | None = None  # date from sitemap/feed, if any
 
 
@@ -63,7 +64,14 @@ class ArticleItem:
     warc: dict[str, Any] | None
     content_sha256: str
     extractor: dict[str, Any]
+    removed: list[dict[str, str]] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
+    # Internal: the kept text blocks (``text`` is them joined); not exported.
+    blocks: list[str] = field(default_factory=list, repr=False, metadata={"export": False})
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        for f in fields(self):
+            if f.metadata.get("export") is False:
+                data.pop(f.name, None)
+        return data

@@ -89,6 +89,18 @@ EXTRACT_MIN_TEXT_CHARS = 200
 EXTRACT_FAVOR_PRECISION = False
 EXTRACT_FAVOR_RECALL = False
 
+# --- Cleaning (CLEAN_*) --------------------------------------------------
+# Learn blocks repeated verbatim across a site's articles and remove them.
+CLEAN_REPEAT_ENABLED = True
+# A block seen on this many distinct articles of a site is template.
+CLEAN_REPEAT_MIN_PAGES = 3
+# At most this many block fingerprints are kept per site (LRU).
+CLEAN_REPEAT_MAX_BLOCKS = 50000
+# Only blocks up to this many characters can be learned as template.
+CLEAN_REPEAT_MAX_CHARS = 500
+# At the end of a crawl, re-clean the articles written before a block was learned.
+CLEAN_RECLEAN_AT_CLOSE = True
+
 # --- Components -------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so it sees requests as sent and responses as
@@ -100,6 +112,7 @@ EXTENSIONS = {
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
+    "pipelines.repetition.RepetitionPipeline": 200,
     "pipelines.window.DateWindowPipeline": 500,
     "pipelines.export.JsonExportPipeline": 900,
 }

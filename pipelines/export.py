@@ -87,6 +87,9 @@ class JsonExportPipeline:
             raise DropItem(f"{item.url}: storage error: {exc}") from exc
         self.written += 1
         session.articles_written += 1
+        repetition = getattr(self.crawler, "repetition_pipeline", None)
+        if repetition is not None:
+            repetition.record_written(item.site, key)
         self.stats.inc_value("export/articles")
         self.stats.inc_value("export/bytes", len(data))
         logger.debug("Stored article %s as %s", item.url, key)

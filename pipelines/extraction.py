@@ -17,16 +17,17 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from cssselect import GenericTranslator, SelectorError
 from lxml import html as lxml_html
 from scrapy.exceptions import DropItem
+from w3lib.encoding import html_to_unicode
 
 from crawler.detection import jsonld_objects, meta_content
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
+from pipelines.cleaning import CleanContext, Cleaner, normalize, strip_icon_prefix
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -47,21 +48,20 @@ class NotAnArticle(Exception):
     """Extraction found no usable article text."""
 
 
-def decode_body(body: bytes, encoding: str | None) -> str:
-    try:
-        return body.decode(encoding or "utf-8", errors="replace")
-    except LookupError:
-        return body.decode("utf-8", errors="replace")
+def decode_html(body: bytes, content_type: str | None = None, encoding: str | None = None) -> str:
+    """Decode an HTML body the way Scrapy does (HTTP charset, BOM, <meta> charset, then guesses).
 
-
-def _xpaths(selectors: list[str]) -> list[str]:
-    out = []
-    for sel in selectors:
+    ``encoding`` is the encoding Scrapy already chose for the response, if any.
+    """
+    if encoding:
         try:
-            out.append(GenericTranslator().css_to_xpath(sel, prefix="//"))
-        except SelectorError:
-            logger.warning("Ignoring invalid CSS selector %r", sel)
-    return out
+            text = body.decode(encoding, errors="replace")
+        except LookupError:
+            encoding = None
+        else:
+            return text.lstrip("\ufeff")
+    _, text = html_to_unicode(content_type, body)
+    return text.lstrip("\ufeff")
 
 
 def _article_jsonld(tree: Any) -> dict[str, Any]:
@@ -108,6 +108,17 @@ def iso_datetime(value: str | None) -> str | None:
     return dt.isoformat()
 
 
+def _site_names(tree: Any, ld: dict[str, Any]) -> list[str]:
+    names = [meta_content(tree, "og:site_name", "application-name") or ""]
+    publisher = ld.get("publisher")
+    names += _names(publisher)
+    title = (tree.xpath("//title/text()") or [""])[0]
+    for sep in (" | ", " - ", " – ", " — ", " :: "):
+        if sep in title:
+            names.append(title.rsplit(sep, 1)[-1])
+    return sorted({normalize(n) for n in names if n and 2 < len(n.strip()) < 60}, key=len, reverse=True)
+
+
 def _images(tree: Any, base_url: str) -> list[ImageRef]:
     images: list[ImageRef] = []
     seen: set[str] = set()
@@ -118,7 +129,7 @@ def _images(tree: Any, base_url: str) -> list[ImageRef]:
         src = fig.xpath(".//img/@src")[0]
         url = urljoin(base_url, str(src))
         cap = fig.xpath(".//figcaption")
-        caption = " ".join(cap[0].text_content().split()) if cap else None
+        caption = strip_icon_prefix(" ".join(cap[0].text_content().split())) if cap else None
         if url not in seen:
             seen.add(url)
             images.append(ImageRef(url=url, caption=caption or None))
@@ -129,22 +140,49 @@ def _images(tree: Any, base_url: str) -> list[ImageRef]:
     return images
 
 
-def paragraphs_text(text: str) -> str:
-    """trafilatura's line-per-block text → paragraphs separated by one blank line."""
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return "\n\n".join(line for line in lines if line)
-
-
-def extract_article(page: PageItem, options: ExtractOptions | None = None) -> ArticleItem:
-    """Run trafilatura and metadata extraction on ``page``; raise NotAnArticle if no text."""
+def extract_article(page: PageItem, options: ExtractOptions | None = None, cleaner: Cleaner | None = None) -> ArticleItem:
+    """Extract and clean the article in ``page``; raise NotAnArticle if no text is left."""
     options = options or ExtractOptions()
-    html = decode_body(page.body, page.encoding)
+    cleaner = cleaner or Cleaner()
+    html = decode_html(page.body, page.headers.get("Content-Type"), page.encoding)
     try:
         tree = lxml_html.fromstring(html)
     except (ValueError, lxml_html.etree.ParserError) as exc:
         raise NotAnArticle(f"unparsable HTML: {exc}") from exc
+    if tree is None:
+        raise NotAnArticle("empty HTML document")
+
+    # Metadata first, from the untouched page.
+    ld = _article_jsonld(tree)
+    canonical = tree.xpath('//link[@rel="canonical"]/@href')
+    canonical_url = urljoin(page.url, str(canonical[0]).strip()) if canonical else None
+    canonical_url = canonical_url or meta_content(tree, "og:url") or page.url
+    images = _images(tree, page.url)
+    ctx = CleanContext(
+        site_names=_site_names(tree, ld),
+        captions=[normalize(i.caption) for i in images if i.caption],
+        drop_text_patterns=list(page.drop_text_patterns),
+    )
+    language = (
+        (tree.xpath("/html/@lang") or [None])[0]
+        or page.headers.get("Content-Language")
+        or (ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else None)
+        or page.language_hint
+    )
+    published_meta = (
+        iso_datetime(ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None)
+        or iso_datetime(meta_content(tree, "article:published_time", "datePublished", "og:published_time"))
+        or iso_datetime((tree.xpath("//time/@datetime") or [None])[0])
+    )
+    modified = iso_datetime(ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None) or iso_datetime(
+        meta_content(tree, "article:modified_time", "dateModified", "og:updated_time")
+    )
+
+    # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
+    removed = cleaner.prune_dom(tree, page.drop_selectors)
+    ctx.dom = cleaner.dom_index(tree)
     doc = trafilatura.bare_extraction(
-        html,
+        tree,
         url=page.url,
         with_metadata=True,
         include_comments=False,
@@ -152,29 +190,17 @@ def extract_article(page: PageItem, options: ExtractOptions | None = None) -> Ar
         include_images=False,
         favor_precision=options.favor_precision,
         favor_recall=options.favor_recall,
-        prune_xpath=_xpaths(page.drop_selectors) or None,
         # Markup-only date search: htmldate's free-text search takes copyright
         # lines ("© 2025") for publication dates; an unknown date stays null.
         date_extraction_params={"extensive_search": False, "original_date": True},
     )
-    text = paragraphs_text(getattr(doc, "text", None) or "") if doc is not None else ""
+    lines = [" ".join(line.split()) for line in ((getattr(doc, "text", None) or "") if doc is not None else "").splitlines()]
+    # Layer 2: block rules.
+    blocks, cut = cleaner.clean_blocks([line for line in lines if line], ctx)
+    removed += cut
+    text = "\n\n".join(blocks)
     if len(text) < options.min_text_chars:
         raise NotAnArticle(f"extracted text too short ({len(text)} < {options.min_text_chars} characters)")
-
-    ld = _article_jsonld(tree)
-    canonical = tree.xpath('//link[@rel="canonical"]/@href')
-    canonical_url = urljoin(page.url, str(canonical[0]).strip()) if canonical else None
-    canonical_url = canonical_url or meta_content(tree, "og:url") or page.url
-
-    published = (
-        iso_datetime(ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None)
-        or iso_datetime(meta_content(tree, "article:published_time", "datePublished", "og:published_time"))
-        or iso_datetime((tree.xpath("//time/@datetime") or [None])[0])
-        or iso_datetime(getattr(doc, "date", None))
-    )
-    modified = iso_datetime(ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None) or iso_datetime(
-        meta_content(tree, "article:modified_time", "dateModified", "og:updated_time")
-    )
 
     authors = _names(ld.get("author"))
     byline = getattr(doc, "author", None)
@@ -186,14 +212,6 @@ def extract_article(page: PageItem, options: ExtractOptions | None = None) -> Ar
     )
     section = ld.get("articleSection")
     categories = _unique(_names(section) + list(getattr(doc, "categories", None) or []))
-
-    language = (
-        (tree.xpath("/html/@lang") or [None])[0]
-        or page.headers.get("Content-Language")
-        or (ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else None)
-        or getattr(doc, "language", None)
-        or page.language_hint
-    )
     title = (ld.get("headline") if isinstance(ld.get("headline"), str) else None) or getattr(doc, "title", None)
 
     return ArticleItem(
@@ -201,16 +219,16 @@ def extract_article(page: PageItem, options: ExtractOptions | None = None) -> Ar
         url=page.url,
         canonical_url=canonical_url,
         site=page.site,
-        language=str(language).strip() if language else None,
+        language=str(language).strip() if language else getattr(doc, "language", None),
         title=" ".join(title.split()) if title else None,
         authors=_unique(authors),
-        published=published,
+        published=published_meta or iso_datetime(getattr(doc, "date", None)),
         modified=modified,
         text=text,
         description=getattr(doc, "description", None) or None,
         tags=tags,
         categories=categories,
-        images=_images(tree, page.url),
+        images=images,
         fetched_at=page.fetched_at,
         http_status=page.status,
         warc=page.warc,
@@ -221,7 +239,42 @@ def extract_article(page: PageItem, options: ExtractOptions | None = None) -> Ar
             "profile": page.profile,
             "detection": page.detection,
         },
+        removed=[r.as_dict() for r in removed],
+        blocks=blocks,
     )
+
+
+def extract_page_bytes(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    profile: Any = None,
+    options: ExtractOptions | None = None,
+    cleaner: Cleaner | None = None,
+    fetched_at: str | None = None,
+) -> ArticleItem:
+    """Extract an article from raw page bytes (``scrapy extract``, ``make eval``)."""
+    from datetime import UTC
+    from datetime import datetime as _dt
+
+    page = PageItem(
+        url=url,
+        body=body,
+        encoding="",
+        status=200,
+        headers={"Content-Type": content_type} if content_type else {},
+        site=profile.name if profile is not None else (urlsplit(url).hostname or "unknown"),
+        profile=profile.name if profile is not None else None,
+        fetched_at=fetched_at or _dt.now(UTC).isoformat(),
+        warc=None,
+        language_hint=profile.language if profile is not None else None,
+        timezone=profile.timezone if profile is not None else None,
+        detection="extract-command",
+        drop_selectors=list(profile.extraction.drop_selectors) if profile is not None else [],
+        drop_text_patterns=list(profile.extraction.drop_text_patterns) if profile is not None else [],
+    )
+    return extract_article(page, options, cleaner)
 
 
 class ExtractionPipeline:
@@ -231,6 +284,7 @@ class ExtractionPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.options = options
+        self.cleaner = Cleaner()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -248,7 +302,7 @@ class ExtractionPipeline:
         if not isinstance(item, PageItem):
             return item
         try:
-            article = extract_article(item, self.options)
+            article = extract_article(item, self.options, self.cleaner)
         except NotAnArticle as exc:
             self.stats.inc_value("extract/dropped/empty")
             raise DropItem(f"{item.url}: no article text: {exc}", log_level="INFO") from exc
@@ -257,4 +311,6 @@ class ExtractionPipeline:
             logger.exception("Extraction failed for %s", item.url)
             raise DropItem(f"{item.url}: extraction error: {exc!r}") from exc
         self.stats.inc_value("extract/articles")
+        for removal in article.removed:
+            self.stats.inc_value(f"clean/removed/{removal['kind']}")
         return article

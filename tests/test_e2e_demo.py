@@ -163,8 +163,27 @@ def test_seed_article(demo_crawl):
     rec = next(r for _, r in demo_crawl.articles() if r["url"].endswith("/archives/372146"))
     assert rec["title"] == seed_lines[0]
     assert rec["language"] == "ar"
-    paragraphs = rec["text"].split("\n\n")
-    # every body paragraph and the subheading are in the text, in order
-    positions = [paragraphs.index(line) for line in body]
-    assert positions == sorted(positions)
-    assert "النشاط بعد حماة" in paragraphs
+    # exactly the body, from "نشر فصيل" to "حسب الإمكانيات المتاحة." with the subheading
+    assert rec["text"] == "\n\n".join(body)
+    assert "النشاط بعد حماة" in rec["text"].split("\n\n")
+    caption = next(line for line in seed_lines if line.startswith("camera icon"))[len("camera icon"):]
+    assert [i["caption"] for i in rec["images"] if i["caption"]] == [caption]
+    kinds = {r["kind"] for r in rec["removed"]}
+    assert {"donation", "widget"} <= kinds
+
+
+FURNITURE = ["camera icon", "tag icon", "ع ع ع", "A A A", "ادعم عنب بلدي", "دولار واحد شهريًا", "اضغط هنا",
+             "Support Enab Baladi", "One dollar a month makes", "Click here to contribute", "اقرأ أيضًا", "Read also",
+             "Facebook", "WhatsApp", "الإعلام الموجّه", "Directed media"]
+
+
+def test_demo_texts_are_exactly_the_articles(demo_crawl):
+    from crawler.demo.site import article_text, get_article
+
+    for _, rec in demo_crawl.articles():
+        article = get_article(int(rec["url"].rstrip("/").rsplit("/", 1)[1]))
+        assert rec["text"] == "\n\n".join(article_text(article).splitlines()), rec["url"]
+        for fragment in FURNITURE:
+            assert fragment not in rec["text"], (rec["url"], fragment)
+        for image in rec["images"]:
+            assert "icon" not in (image["caption"] or "")

@@ -15,4 +15,5 @@ def test_docs_table_matches_schema_and_item():
     schema = article_schema()
     assert documented == set(schema["properties"])
     assert set(schema["required"]) == set(schema["properties"])
-    assert set(ArticleItem.__dataclass_fields__) == set(schema["properties"])
+    exported = {n for n, f in ArticleItem.__dataclass_fields__.items() if f.metadata.get("export", True)}
+    assert exported == set(schema["properties"])

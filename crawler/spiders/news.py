@@ -480,5 +480,6 @@ class NewsSpider(Spider):
             timezone=self.profile.timezone,
             detection=reason,
             drop_selectors=list(self.profile.extraction.drop_selectors),
+            drop_text_patterns=list(self.profile.extraction.drop_text_patterns),
             discovered_date=response.meta.get("discovered_date"),
         )

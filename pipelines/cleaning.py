@@ -1,0 +1,306 @@
+"""Layered cleaning of extracted article text (docs/cleaning.md).
+
+trafilatura stays the main-text extractor; this module removes what it leaves
+behind, in layers, and records every cut (``removed`` in the JSON):
+
+1. **DOM pruning before extraction** (:meth:`Cleaner.prune_dom`): the site
+   profile's ``drop_selectors`` and generic furniture containers recognised by
+   their class/id tokens (share bars, donation boxes, newsletter forms, related
+   links, cookie banners, font-size widgets, author boxes).  A container that
+   holds a large part of the page's paragraph text is never pruned.
+2. **Block rules after extraction** (:meth:`Cleaner.clean_blocks`): each
+   extracted block (paragraph, heading, list item) is classified with the
+   multilingual rules in ``pipelines/rules/furniture.toml`` and features of the
+   block — position, length, link density of its source element, whether it
+   addresses the reader or names the site, reported-speech markers — so an
+   article *about* a fundraising campaign keeps every sentence while the
+   site's own appeal goes.  Appeals usually come as a run of short lines; a
+   short line next to a removed appeal line that carries appeal vocabulary is
+   removed with it.
+3. **Site-level repetition** lives in :mod:`pipelines.repetition`.
+
+Everything here is pure (no Scrapy state), so the crawl, ``scrapy extract``
+and ``make eval`` share it, and it can run in worker processes.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cssselect import GenericTranslator, SelectorError
+
+RULES_FILE = Path(__file__).parent / "rules" / "furniture.toml"
+
+KINDS = ("donation", "newsletter", "share", "related", "caption", "widget", "cookie", "repeated", "other")
+
+_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+_ICON_WORD = re.compile(r"^\s*(camera|image|photo|picture|video|tag|clock|time|calendar|user|author|eye|views|comment|comments|print|share|font)[ -]icon\s*", re.IGNORECASE)
+
+
+def normalize(text: str) -> str:
+    """Text form used for matching: NFKC, Arabic diacritics/tatweel removed, letters folded, lower case."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _ARABIC_DIACRITICS.sub("", text).translate(_FOLD)
+    return " ".join(text.casefold().split())
+
+
+def strip_icon_prefix(text: str) -> str:
+    """'camera iconSome caption' → 'Some caption' (icon-font labels glued to text)."""
+    return _ICON_WORD.sub("", text, count=1).strip()
+
+
+@dataclass
+class Removal:
+    kind: str
+    text: str
+    rule: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "text": self.text, "rule": self.rule}
+
+
+@dataclass
+class BlockInfo:
+    """Features of the DOM element an extracted block came from."""
+
+    link_ratio: float = 0.0
+    tokens: frozenset[str] = frozenset()
+
+
+@dataclass
+class CleanContext:
+    site_names: list[str] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    drop_text_patterns: list[str] = field(default_factory=list)
+    dom: dict[str, BlockInfo] = field(default_factory=dict)
+
+
+class Rules:
+    """The furniture rules file, compiled."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.dom: dict[str, set[str]] = {k: {t.lower() for t in v} for k, v in data.get("dom", {}).items()}
+        self.lines: dict[str, re.Pattern[str]] = {
+            kind: re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE)
+            for kind, pats in data.get("lines", {}).items()
+        }
+        rel = [normalize(p) for p in data.get("related", {}).get("prefixes", [])]
+        self.related = re.compile(r"^(?:" + "|".join(re.escape(p) for p in sorted(rel, key=len, reverse=True)) + r")\s*[:：\-–—|»>]", re.IGNORECASE)
+        self.related_bare = re.compile(r"^(?:" + "|".join(re.escape(p) for p in rel) + r")\s*$", re.IGNORECASE)
+        don = data.get("donation", {})
+        self.don_phrases = [re.compile(normalize(p), re.IGNORECASE) for p in don.get("phrases", [])]
+        self.don_imperative = re.compile(r"^(?:" + "|".join(normalize(p) for p in don.get("imperatives", [])) + ")", re.IGNORECASE)
+        self.address = re.compile("|".join(f"(?:{normalize(p)})" for p in don.get("address", [])), re.IGNORECASE)
+        self.weak = re.compile("|".join(f"(?:{normalize(p)})" for p in don.get("weak", [])), re.IGNORECASE)
+        self.cta = re.compile("|".join(f"(?:{normalize(p)})" for p in don.get("cta", [])), re.IGNORECASE)
+        news = data.get("newsletter", {})
+        self.newsletter = re.compile("|".join(f"(?:{normalize(p)})" for p in news.get("phrases", [])), re.IGNORECASE)
+        cookie = data.get("cookie", {})
+        self.cookie = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("phrases", [])), re.IGNORECASE)
+        self.cookie_address = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("address", [])), re.IGNORECASE)
+        self.narrative = re.compile("|".join(f"(?:{normalize(p)})" for p in data.get("narrative", {}).get("markers", [])), re.IGNORECASE)
+
+    def dom_kind(self, tokens: set[str]) -> str | None:
+        for kind, names in self.dom.items():
+            if tokens & names:
+                return kind
+        return None
+
+
+@cache
+def load_rules(path: str = str(RULES_FILE)) -> Rules:
+    return Rules(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def class_tokens(el: Any) -> set[str]:
+    """Class and id words of an element, plus their hyphen/underscore parts and joins."""
+    raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    tokens: set[str] = set()
+    for word in raw.split():
+        tokens.add(word)
+        parts = re.split(r"[-_]", word)
+        tokens.update(p for p in parts if p)
+        tokens.update("-".join(parts[i : i + 2]) for i in range(len(parts) - 1))
+    return tokens
+
+
+_SKIP_ROOTS = {"html", "body"}
+_LEAF_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "dd", "figcaption", "a", "div", "span")
+_BLOCK_CHILDREN = {"p", "div", "ul", "ol", "table", "section", "article", "blockquote", "h1", "h2", "h3", "h4"}
+
+
+def _text(el: Any) -> str:
+    return " ".join(el.text_content().split())
+
+
+class Cleaner:
+    """Rule-based cleaning (layers 1 and 2; see module docstring)."""
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.rules = rules or load_rules()
+
+    # -- layer 1: DOM -----------------------------------------------------------
+    def prune_dom(self, tree: Any, drop_selectors: list[str] | None = None) -> list[Removal]:
+        """Remove furniture elements from ``tree`` in place; return the audit entries."""
+        removed: list[Removal] = []
+        total = sum(len(_text(p)) for p in tree.iter("p")) or 1
+        doomed: list[tuple[Any, str, str]] = []
+        for sel in drop_selectors or []:
+            try:
+                xpath = GenericTranslator().css_to_xpath(sel, prefix="descendant-or-self::")
+            except SelectorError:
+                continue
+            for el in tree.xpath(xpath):
+                kind = self.rules.dom_kind(class_tokens(el)) or "other"
+                doomed.append((el, kind if kind in KINDS else "other", f"profile:drop_selectors:{sel}"))
+        for el in tree.iter("div", "section", "aside", "ul", "ol", "p", "span", "form", "figure", "nav", "footer", "a"):
+            if el.tag in _SKIP_ROOTS:
+                continue
+            tokens = class_tokens(el)
+            if not tokens:
+                continue
+            kind = self.rules.dom_kind(tokens)
+            if kind is None:
+                continue
+            doomed.append((el, kind if kind in KINDS else "other", f"dom:{kind}"))
+        seen: set[int] = set()
+        for el, kind, rule in doomed:
+            if id(el) in seen or el.getparent() is None:
+                continue
+            text = _text(el)
+            # Never prune a container holding much of the article: the tokens lied.
+            if len(text) > 0.4 * total and len(el.xpath(".//p")) >= 3:
+                continue
+            seen.add(id(el))
+            if text and not el.xpath("ancestor::nav|ancestor::header|ancestor::footer|ancestor::aside") and rule.startswith(("profile", "dom:donation", "dom:newsletter", "dom:related", "dom:widget", "dom:share", "dom:cookie", "dom:author")):
+                if el.xpath("ancestor::article|ancestor::main|ancestor::*[contains(@class,'content') or contains(@class,'entry') or contains(@class,'post') or contains(@class,'article') or contains(@class,'story')]"):
+                    removed.append(Removal(kind, text[:500], rule))
+            tail = el.tail
+            parent = el.getparent()
+            if tail and tail.strip():
+                prev = el.getprevious()
+                if prev is not None:
+                    prev.tail = (prev.tail or "") + tail
+                else:
+                    parent.text = (parent.text or "") + tail
+            parent.remove(el)
+        return removed
+
+    def dom_index(self, tree: Any) -> dict[str, BlockInfo]:
+        """Normalised text of block elements → features, to look blocks up after extraction."""
+        index: dict[str, BlockInfo] = {}
+        for el in tree.iter(*_LEAF_TAGS):
+            if el.tag in ("div", "span") and any(c.tag in _BLOCK_CHILDREN for c in el):
+                continue
+            text = _text(el)
+            if not text or len(text) > 2000:
+                continue
+            key = normalize(text)
+            if key in index:
+                continue
+            link_chars = sum(len(_text(a)) for a in el.iter("a"))
+            tokens: set[str] = set()
+            for anc in [el, *el.iterancestors()]:
+                tokens |= class_tokens(anc)
+            index[key] = BlockInfo(link_ratio=min(1.0, link_chars / max(1, len(text))), tokens=frozenset(tokens))
+        return index
+
+    # -- layer 2: blocks --------------------------------------------------------
+    def _line_kind(self, line: str, norm: str, ctx: CleanContext) -> tuple[str, str] | None:
+        for pattern in ctx.drop_text_patterns:
+            if re.search(pattern, line, re.IGNORECASE):
+                return "other", f"profile:drop_text_patterns:{pattern}"
+        for kind, regex in self.rules.lines.items():
+            if regex.search(norm) or regex.search(line):
+                return (kind if kind in KINDS else "other"), f"line:{kind}"
+        stripped = strip_icon_prefix(line)
+        if stripped != line:
+            if not stripped or self.rules.lines.get("widget", re.compile("$^")).search(stripped):
+                return "widget", "icon-label"
+            return "caption", "icon-label"
+        if ctx.captions:
+            n = normalize(stripped)
+            if any(n == c or (len(c) > 20 and n.endswith(c)) for c in ctx.captions):
+                return "caption", "image-caption"
+        if len(norm) <= 300 and (self.rules.related.search(norm) or self.rules.related_bare.search(norm)):
+            return "related", "related-prefix"
+        return None
+
+    def _donation_score(self, norm: str, info: BlockInfo | None, ctx: CleanContext, tail: bool) -> tuple[float, bool]:
+        rules = self.rules
+        hits = sum(1 for p in rules.don_phrases if p.search(norm))
+        score = 2.0 * min(hits, 2)
+        addressed = bool(rules.address.search(norm)) or bool(rules.don_imperative.search(norm))
+        if rules.cta.search(norm) or (info is not None and info.link_ratio > 0.8):
+            score += 2
+            addressed = True
+        if any(name and name in norm for name in ctx.site_names):
+            score += 1.5
+            addressed = True
+        if info is not None and info.tokens & rules.dom.get("donation", set()):
+            score += 2
+            addressed = True
+        if addressed:
+            score += 1.5
+        n = len(norm)
+        score += 1.0 if n < 120 else 0.5 if n < 250 else -2.0 if n > 350 else 0.0
+        if tail:
+            score += 1.0
+        if rules.narrative.search(norm):
+            score -= 3.0
+        return score, addressed and hits > 0
+
+    def clean_blocks(self, blocks: list[str], ctx: CleanContext) -> tuple[list[str], list[Removal]]:
+        """Classify ``blocks`` (extracted lines); return (kept blocks, removals)."""
+        rules = self.rules
+        n = len(blocks)
+        norms = [normalize(b) for b in blocks]
+        verdicts: list[tuple[str, str] | None] = [None] * n
+        for i, (line, norm) in enumerate(zip(blocks, norms, strict=True)):
+            info = ctx.dom.get(norm)
+            hit = self._line_kind(line, norm, ctx)
+            if hit is None:
+                tail = i >= n * 0.6
+                narrative = bool(rules.narrative.search(norm))
+                score, addressed = self._donation_score(norm, info, ctx, tail)
+                if addressed and score >= 4.0:
+                    hit = ("donation", "donation-appeal")
+                elif not narrative and len(norm) <= 300 and rules.newsletter.search(norm) and (
+                    rules.address.search(norm) or rules.cta.search(norm) or (info is not None and info.link_ratio > 0.5)
+                ):
+                    hit = ("newsletter", "newsletter")
+                elif len(norm) <= 400 and rules.cookie.search(norm) and rules.cookie_address.search(norm):
+                    hit = ("cookie", "cookie-notice")
+            verdicts[i] = hit
+        # Appeals come as runs of short lines: extend a removed appeal to its
+        # short neighbours that carry appeal vocabulary and no reported speech.
+        changed = True
+        while changed:
+            changed = False
+            for i in range(n):
+                if verdicts[i] is not None:
+                    continue
+                neighbours = [verdicts[j] for j in (i - 1, i + 1) if 0 <= j < n]
+                if not any(v is not None and v[0] == "donation" for v in neighbours):
+                    continue
+                norm = norms[i]
+                if len(norm) > 200 or rules.narrative.search(norm):
+                    continue
+                if any(p.search(norm) for p in rules.don_phrases) or rules.weak.search(norm) or rules.address.search(norm) or rules.cta.search(norm):
+                    verdicts[i] = ("donation", "donation-appeal-run")
+                    changed = True
+        kept: list[str] = []
+        removed: list[Removal] = []
+        for line, verdict in zip(blocks, verdicts, strict=True):
+            if verdict is None:
+                kept.append(line)
+            else:
+                removed.append(Removal(verdict[0], line[:500], verdict[1]))
+        return kept, removed

@@ -1,0 +1,207 @@
+"""RepetitionPipeline: blocks repeated verbatim across a site's pages are template.
+
+A block (paragraph, line) that appears — after normalisation — on at least
+``CLEAN_REPEAT_MIN_PAGES`` distinct articles of the same site is page
+furniture that no rule knew: a new site's donation appeal, a standard
+disclaimer, a newsletter line.  From then on it is removed from every article
+(``removed`` kind ``repeated``); at the end of the crawl the articles written
+before the block was learned are re-cleaned and rewritten (atomically).
+
+State is per site, bounded (``CLEAN_REPEAT_MAX_BLOCKS`` entries, least
+recently seen evicted) and kept in the archive store at
+``state/{site}/repeated-blocks.json``, so later crawls start with what earlier
+ones learned.
+
+Settings read: ``CLEAN_REPEAT_ENABLED``, ``CLEAN_REPEAT_MIN_PAGES``,
+``CLEAN_REPEAT_MAX_BLOCKS``, ``CLEAN_REPEAT_MAX_CHARS``,
+``CLEAN_RECLEAN_AT_CLOSE``.
+Stats: ``clean/removed/repeated``, ``clean/repeat/learned``,
+``clean/repeat/recleaned``, ``clean/repeat/state_errors``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import NotConfigured
+
+from archive.keys import safe_key, slug
+from archive.storage import Storage, StorageError
+from crawler.items import ArticleItem
+from crawler.session import ArchiveSession
+from pipelines.cleaning import normalize
+from pipelines.export import dumps_record
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+
+
+def block_hash(text: str) -> str:
+    return hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()[:20]
+
+
+def state_key(site: str) -> str:
+    return safe_key(f"state/{slug(site)}/repeated-blocks.json")
+
+
+class RepetitionLearner:
+    """Counts, per block hash, the distinct pages it was seen on (bounded LRU)."""
+
+    def __init__(self, min_pages: int = 3, max_blocks: int = 50_000, max_chars: int = 500) -> None:
+        self.min_pages = min_pages
+        self.max_blocks = max_blocks
+        self.max_chars = max_chars
+        # hash -> [count of distinct pages, up to min_pages recent page ids]
+        self.blocks: OrderedDict[str, list[Any]] = OrderedDict()
+
+    def candidate(self, text: str) -> bool:
+        return 8 <= len(text) <= self.max_chars
+
+    def is_template(self, h: str) -> bool:
+        entry = self.blocks.get(h)
+        return entry is not None and entry[0] >= self.min_pages
+
+    def observe(self, page_id: str, blocks: list[str]) -> list[str]:
+        """Record that ``page_id`` holds ``blocks``; return hashes that just became template."""
+        learned = []
+        for h in {block_hash(b) for b in blocks if self.candidate(b)}:
+            entry = self.blocks.get(h)
+            if entry is None:
+                entry = self.blocks[h] = [0, []]
+                if len(self.blocks) > self.max_blocks:
+                    self.blocks.popitem(last=False)
+            else:
+                self.blocks.move_to_end(h)
+            if page_id in entry[1]:
+                continue
+            entry[0] += 1
+            entry[1] = (entry[1] + [page_id])[-self.min_pages :]
+            if entry[0] == self.min_pages:
+                learned.append(h)
+        return learned
+
+    def split(self, blocks: list[str]) -> tuple[list[str], list[str]]:
+        """(kept, removed) blocks given what is known now; never removes everything."""
+        kept = [b for b in blocks if not (self.candidate(b) and self.is_template(block_hash(b)))]
+        if not kept:
+            return blocks, []
+        removed = [b for b in blocks if b not in kept]
+        return kept, removed
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": STATE_VERSION, "min_pages": self.min_pages, "blocks": {h: e[0] for h, e in self.blocks.items()}}
+
+    def load_json(self, data: dict[str, Any]) -> None:
+        if data.get("version") != STATE_VERSION:
+            return
+        for h, count in list(data.get("blocks", {}).items())[-self.max_blocks :]:
+            self.blocks[h] = [int(count), []]
+
+
+def load_learner(storage: Storage, site: str, learner: RepetitionLearner) -> bool:
+    raw = storage.get_bytes(state_key(site))
+    if raw is None:
+        return False
+    learner.load_json(json.loads(raw))
+    return True
+
+
+class RepetitionPipeline:
+    """Item pipeline removing site-level repeated blocks (see module docstring)."""
+
+    def __init__(self, crawler: Crawler, min_pages: int, max_blocks: int, max_chars: int, reclean: bool) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.min_pages = min_pages
+        self.max_blocks = max_blocks
+        self.max_chars = max_chars
+        self.reclean = reclean
+        self.learners: dict[str, RepetitionLearner] = {}
+        self.written: dict[str, list[str]] = {}  # site -> JSON keys written this crawl
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RepetitionPipeline:
+        s = crawler.settings
+        if not s.getbool("CLEAN_REPEAT_ENABLED"):
+            raise NotConfigured
+        pipe = cls(
+            crawler,
+            s.getint("CLEAN_REPEAT_MIN_PAGES"),
+            s.getint("CLEAN_REPEAT_MAX_BLOCKS"),
+            s.getint("CLEAN_REPEAT_MAX_CHARS"),
+            s.getbool("CLEAN_RECLEAN_AT_CLOSE"),
+        )
+        crawler.repetition_pipeline = pipe  # type: ignore[attr-defined]  # export pipeline reports keys here
+        return pipe
+
+    def learner(self, site: str) -> RepetitionLearner:
+        learner = self.learners.get(site)
+        if learner is None:
+            learner = RepetitionLearner(self.min_pages, self.max_blocks, self.max_chars)
+            try:
+                if load_learner(ArchiveSession.from_crawler(self.crawler).storage, site, learner):
+                    logger.info("Loaded %d learned template blocks for site %s", len(learner.blocks), site)
+            except (StorageError, ValueError) as exc:
+                self.stats.inc_value("clean/repeat/state_errors")
+                logger.warning("Could not load repetition state of site %s (%s); starting empty", site, exc)
+            self.learners[site] = learner
+        return learner
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem) or not item.blocks:
+            return item
+        learner = self.learner(item.site)
+        learned = learner.observe(item.id, item.blocks)
+        if learned:
+            self.stats.inc_value("clean/repeat/learned", len(learned))
+        kept, removed = learner.split(item.blocks)
+        if removed:
+            for block in removed:
+                item.removed.append({"kind": "repeated", "text": block[:500], "rule": f"repeated:{self.min_pages}+pages"})
+                self.stats.inc_value("clean/removed/repeated")
+            item.blocks = kept
+            item.text = "\n\n".join(kept)
+            item.content_sha256 = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
+        return item
+
+    def record_written(self, site: str, key: str) -> None:
+        self.written.setdefault(site, []).append(key)
+
+    def close_spider(self) -> None:
+        session = ArchiveSession.from_crawler(self.crawler)
+        for site, learner in self.learners.items():
+            if self.reclean:
+                self._reclean(session.storage, learner, self.written.get(site, []))
+            try:
+                data = json.dumps(learner.to_json(), separators=(",", ":")).encode("utf-8")
+                session.storage.put_bytes(state_key(site), data, "application/json")
+            except StorageError as exc:
+                self.stats.inc_value("clean/repeat/state_errors")
+                logger.error("Could not save repetition state of site %s: %s", site, exc)
+
+    def _reclean(self, storage: Storage, learner: RepetitionLearner, keys: list[str]) -> None:
+        for key in keys:
+            raw = storage.get_bytes(key)
+            if raw is None:
+                continue
+            record = json.loads(raw)
+            blocks = record["text"].split("\n\n")
+            kept, removed = learner.split(blocks)
+            if not removed:
+                continue
+            record["text"] = "\n\n".join(kept)
+            record["content_sha256"] = hashlib.sha256(record["text"].encode("utf-8")).hexdigest()
+            record["removed"] += [
+                {"kind": "repeated", "text": b[:500], "rule": f"repeated:{self.min_pages}+pages:reclean"} for b in removed
+            ]
+            storage.put_bytes(key, dumps_record(record), "application/json; charset=utf-8")
+            self.stats.inc_value("clean/repeat/recleaned")
+            self.stats.inc_value("clean/removed/repeated", len(removed))
