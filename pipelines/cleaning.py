@@ -140,6 +140,10 @@ def _text(el: Any) -> str:
     return " ".join(el.text_content().split())
 
 
+def _visible_text(el: Any) -> str:
+    return " ".join(" ".join(el.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")).split())
+
+
 class Cleaner:
     """Rule-based cleaning (layers 1 and 2; see module docstring)."""
 
@@ -174,7 +178,7 @@ class Cleaner:
         for el, kind, rule in doomed:
             if id(el) in seen or el.getparent() is None:
                 continue
-            text = _text(el)
+            text = _visible_text(el)
             # Never prune a container holding much of the article: the tokens lied.
             if len(text) > 0.4 * total and len(el.xpath(".//p")) >= 3:
                 continue

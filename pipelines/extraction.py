@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from lxml import html as lxml_html
 from scrapy.exceptions import DropItem
 from w3lib.encoding import html_to_unicode
 
@@ -40,7 +40,7 @@ ARTICLE_JSONLD_KEYS = ("headline", "datePublished", "articleBody", "author")
 @dataclass(frozen=True)
 class ExtractOptions:
     min_text_chars: int = 200
-    favor_precision: bool = False
+    favor_precision: bool = True
     favor_recall: bool = False
 
 
@@ -126,8 +126,10 @@ def _images(tree: Any, base_url: str) -> list[ImageRef]:
     for fig in tree.xpath("//figure[.//img]"):
         if fig.xpath("ancestor::header|ancestor::footer|ancestor::nav|ancestor::aside"):
             continue
-        src = fig.xpath(".//img/@src")[0]
-        url = urljoin(base_url, str(src))
+        srcs = fig.xpath(".//img/@src | .//img/@data-src")
+        if not srcs or not str(srcs[0]).strip() or str(srcs[0]).startswith("data:"):
+            continue
+        url = urljoin(base_url, str(srcs[0]).strip())
         cap = fig.xpath(".//figcaption")
         caption = strip_icon_prefix(" ".join(cap[0].text_content().split())) if cap else None
         if url not in seen:
@@ -140,17 +142,27 @@ def _images(tree: Any, base_url: str) -> list[ImageRef]:
     return images
 
 
-def extract_article(page: PageItem, options: ExtractOptions | None = None, cleaner: Cleaner | None = None) -> ArticleItem:
-    """Extract and clean the article in ``page``; raise NotAnArticle if no text is left."""
+def extract_article(
+    page: PageItem,
+    options: ExtractOptions | None = None,
+    cleaner: Cleaner | None = None,
+    timings: dict[str, float] | None = None,
+) -> ArticleItem:
+    """Extract and clean the article in ``page``; raise NotAnArticle if no text is left.
+
+    ``timings``, if given, accumulates seconds spent in ``extraction`` (parsing,
+    metadata, trafilatura) and in ``cleaning`` (DOM pruning and block rules).
+    """
+    clock = time.perf_counter
+    t0 = clock()
     options = options or ExtractOptions()
     cleaner = cleaner or Cleaner()
     html = decode_html(page.body, page.headers.get("Content-Type"), page.encoding)
-    try:
-        tree = lxml_html.fromstring(html)
-    except (ValueError, lxml_html.etree.ParserError) as exc:
-        raise NotAnArticle(f"unparsable HTML: {exc}") from exc
+    # trafilatura's own parser: lxml.html.fromstring builds different trees on
+    # some pages and trafilatura then misses half the text.
+    tree = trafilatura.load_html(html)
     if tree is None:
-        raise NotAnArticle("empty HTML document")
+        raise NotAnArticle("unparsable or empty HTML document")
 
     # Metadata first, from the untouched page.
     ld = _article_jsonld(tree)
@@ -179,25 +191,43 @@ def extract_article(page: PageItem, options: ExtractOptions | None = None, clean
     )
 
     # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
+    t1 = clock()
     removed = cleaner.prune_dom(tree, page.drop_selectors)
     ctx.dom = cleaner.dom_index(tree)
-    doc = trafilatura.bare_extraction(
-        tree,
-        url=page.url,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        favor_precision=options.favor_precision,
-        favor_recall=options.favor_recall,
-        # Markup-only date search: htmldate's free-text search takes copyright
-        # lines ("© 2025") for publication dates; an unknown date stays null.
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
-    lines = [" ".join(line.split()) for line in ((getattr(doc, "text", None) or "") if doc is not None else "").splitlines()]
+    t2 = clock()
+    paragraph_chars = sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
+
+    def run(favor_precision: bool) -> tuple[Any, list[str]]:
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=page.url,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            favor_precision=favor_precision,
+            favor_recall=options.favor_recall,
+            # Markup-only date search: htmldate's free-text search takes copyright
+            # lines ("© 2025") for publication dates; an unknown date stays null.
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+        raw = (getattr(doc, "text", None) or "") if doc is not None else ""
+        return doc, [" ".join(line.split()) for line in raw.splitlines() if line.strip()]
+
+    doc, lines = run(options.favor_precision)
+    if options.favor_precision and sum(map(len, lines)) < 0.3 * paragraph_chars:
+        # Precision mode sometimes drops the whole body: take the default run if it finds much more.
+        doc2, lines2 = run(False)
+        if sum(map(len, lines2)) > 2 * sum(map(len, lines)):
+            doc, lines = doc2, lines2
     # Layer 2: block rules.
-    blocks, cut = cleaner.clean_blocks([line for line in lines if line], ctx)
+    t3 = clock()
+    blocks, cut = cleaner.clean_blocks(lines, ctx)
     removed += cut
+    t4 = clock()
+    if timings is not None:
+        timings["extraction"] = timings.get("extraction", 0.0) + (t1 - t0) + (t3 - t2)
+        timings["cleaning"] = timings.get("cleaning", 0.0) + (t2 - t1) + (t4 - t3)
     text = "\n\n".join(blocks)
     if len(text) < options.min_text_chars:
         raise NotAnArticle(f"extracted text too short ({len(text)} < {options.min_text_chars} characters)")
@@ -253,6 +283,7 @@ def extract_page_bytes(
     options: ExtractOptions | None = None,
     cleaner: Cleaner | None = None,
     fetched_at: str | None = None,
+    timings: dict[str, float] | None = None,
 ) -> ArticleItem:
     """Extract an article from raw page bytes (``scrapy extract``, ``make eval``)."""
     from datetime import UTC
@@ -274,7 +305,7 @@ def extract_page_bytes(
         drop_selectors=list(profile.extraction.drop_selectors) if profile is not None else [],
         drop_text_patterns=list(profile.extraction.drop_text_patterns) if profile is not None else [],
     )
-    return extract_article(page, options, cleaner)
+    return extract_article(page, options, cleaner, timings)
 
 
 class ExtractionPipeline:
