@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK_DIR = PROJECT_ROOT.parent / "shared" / "datasets" / "article-extraction-benchmark"
@@ -95,17 +96,36 @@ def plain_trafilatura(html: bytes, url: str) -> str:
     import trafilatura
 
     doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True)
-    return (doc.text if doc is not None else "") or ""
+    return str(getattr(doc, "text", None) or "")
 
 
-def project_pipeline(html: bytes, url: str) -> str:
-    """The crawl's extraction + cleaning code path on one page."""
-    from pipelines.extraction import NotAnArticle, extract_page_bytes
+class ProjectPipeline:
+    """The crawl's extraction + cleaning code path; accumulates its timings."""
 
-    try:
-        return extract_page_bytes(html, url or "https://example.org/", content_type="text/html; charset=utf-8").text
-    except NotAnArticle:
-        return ""
+    def __init__(self) -> None:
+        from pipelines.cleaning import Cleaner
+
+        self.cleaner = Cleaner()
+        self.timings: dict[str, float] = {}
+
+    def blocks(self, html: bytes, url: str) -> list[str]:
+        from pipelines.extraction import NotAnArticle
+        from pipelines.offline import extract_page_bytes
+
+        try:
+            article = extract_page_bytes(
+                html,
+                url or "https://example.org/",
+                content_type="text/html; charset=utf-8",
+                cleaner=self.cleaner,
+                timings=self.timings,
+            )
+        except NotAnArticle:
+            return []
+        return article.blocks
+
+    def __call__(self, html: bytes, url: str) -> str:
+        return "\n\n".join(self.blocks(html, url))
 
 
 def run_benchmark(
@@ -131,20 +151,100 @@ def run_benchmark(
     return results
 
 
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load_labelled(directory: Path = LABELLED_DIR) -> list[tuple[dict[str, Any], bytes]]:
+    names = json.loads((directory / "index.json").read_text("utf-8"))
+    if isinstance(names, dict):
+        names = names.get("pages") or names.get("names") or list(names)
+    out = []
+    for entry in names:
+        name = entry if isinstance(entry, str) else entry["name"]
+        expected = json.loads((directory / f"{name}.json").read_text("utf-8"))
+        out.append((expected, (directory / f"{name}.html").read_bytes()))
+    return out
+
+
+def run_labelled(
+    extractors: dict[str, Callable[[bytes, str], list[str]]], pages: list[tuple[dict[str, Any], bytes]]
+) -> dict[str, dict[str, Any]]:
+    """Per extractor: body paragraphs lost and boilerplate fragments leaked, with details."""
+    results: dict[str, dict[str, Any]] = {}
+    for name, fn in extractors.items():
+        lost: list[tuple[str, str]] = []
+        leaked: list[tuple[str, str]] = []
+        paragraphs = fragments = 0
+        for expected, html in pages:
+            blocks = [_norm(b) for b in fn(html, expected["url"])]
+            text = "\n".join(blocks)
+            for para in expected["paragraphs"]:
+                paragraphs += 1
+                if _norm(para) not in blocks:
+                    lost.append((expected["name"], para))
+            for frag in expected["boilerplate"]:
+                fragments += 1
+                if _norm(frag) in text:
+                    leaked.append((expected["name"], frag))
+        results[name] = {
+            "pages": len(pages),
+            "paragraphs": paragraphs,
+            "lost": len(lost),
+            "fragments": fragments,
+            "leaked": len(leaked),
+            "lost_detail": lost,
+            "leaked_detail": leaked,
+        }
+    return results
+
+
+def plain_blocks(html: bytes, url: str) -> list[str]:
+    return [line for line in plain_trafilatura(html, url).splitlines() if line.strip()]
+
+
+def evaluate(benchmark_dir: Path = BENCHMARK_DIR, labelled_dir: Path = LABELLED_DIR) -> dict[str, Any]:
+    """Both evaluations in one run; the dict ``make eval`` prints."""
+    pipeline = ProjectPipeline()
+    bench = run_benchmark({"trafilatura": plain_trafilatura, "pipeline": pipeline}, load_benchmark(benchmark_dir))
+    t = pipeline.timings
+    cleaning_overhead = t.get("cleaning", 0.0) / max(1e-9, t.get("extraction", 0.0))
+    labelled = run_labelled({"trafilatura": plain_blocks, "pipeline": ProjectPipeline().blocks}, load_labelled(labelled_dir))
+    return {"benchmark": bench, "timings": t, "cleaning_overhead": cleaning_overhead, "labelled": labelled}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--benchmark-dir", type=Path, default=BENCHMARK_DIR)
+    parser.add_argument("--labelled-dir", type=Path, default=LABELLED_DIR)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     args = parser.parse_args(argv)
-    pages = load_benchmark(args.benchmark_dir)
-    bench = run_benchmark({"trafilatura": plain_trafilatura, "pipeline": project_pipeline}, pages)
+    result = evaluate(args.benchmark_dir, args.labelled_dir)
     if args.json:
-        print(json.dumps({"benchmark": bench}, indent=2))
+        print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
-    print(f"(a) Zyte article-extraction benchmark: {len(pages)} pages, word-4-gram shingles")
+    bench = result["benchmark"]
+    pages = int(next(iter(bench.values()))["pages"])
+    print(f"(a) Zyte article-extraction benchmark: {pages} pages, word-4-gram shingles (P/R means, F1 of means)")
     print(f"{'extractor':<14}{'F1':>8}{'precision':>11}{'recall':>9}{'accuracy':>10}{'ms/page':>10}")
     for name, r in bench.items():
         print(f"{name:<14}{r['f1']:>8.3f}{r['precision']:>11.3f}{r['recall']:>9.3f}{r['accuracy']:>10.3f}{r['ms_per_page']:>10.1f}")
+    t = result["timings"]
+    print(
+        f"pipeline time split: extraction {t.get('extraction', 0):.2f}s, cleaning {t.get('cleaning', 0):.2f}s "
+        f"-> cleaning adds {100 * result['cleaning_overhead']:.1f}% to extraction time"
+    )
+    print()
+    lab = result["labelled"]
+    first = next(iter(lab.values()))
+    print(f"(b) Labelled set: {first['pages']} pages, {first['paragraphs']} body paragraphs, {first['fragments']} boilerplate fragments")
+    print(f"{'extractor':<14}{'lost':>8}{'leaked':>9}")
+    for name, r in lab.items():
+        print(f"{name:<14}{r['lost']:>8}{r['leaked']:>9}")
+    for page, para in lab["pipeline"]["lost_detail"]:
+        print(f"  LOST   {page}: {para[:100]}")
+    for page, frag in lab["pipeline"]["leaked_detail"]:
+        print(f"  LEAKED {page}: {frag[:100]}")
     return 0
 
 

@@ -48,7 +48,7 @@ def normalize(text: str) -> str:
     """Text form used for matching: NFKC, Arabic diacritics/tatweel removed, letters folded, lower case."""
     text = unicodedata.normalize("NFKC", text)
     text = _ARABIC_DIACRITICS.sub("", text).translate(_FOLD)
-    return " ".join(text.casefold().split())
+    return " ".join(text.casefold().replace("\u0307", "").split())
 
 
 def strip_icon_prefix(text: str) -> str:
@@ -102,6 +102,9 @@ class Rules:
         self.cta = re.compile("|".join(f"(?:{normalize(p)})" for p in don.get("cta", [])), re.IGNORECASE)
         news = data.get("newsletter", {})
         self.newsletter = re.compile("|".join(f"(?:{normalize(p)})" for p in news.get("phrases", [])), re.IGNORECASE)
+        self.newsletter_imperative = re.compile(
+            r"^(?:" + "|".join(normalize(p) for p in news.get("imperatives", [])) + ")", re.IGNORECASE
+        )
         cookie = data.get("cookie", {})
         self.cookie = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("phrases", [])), re.IGNORECASE)
         self.cookie_address = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("address", [])), re.IGNORECASE)
@@ -170,10 +173,10 @@ class Cleaner:
             tokens = class_tokens(el)
             if not tokens:
                 continue
-            kind = self.rules.dom_kind(tokens)
-            if kind is None:
+            found = self.rules.dom_kind(tokens)
+            if found is None:
                 continue
-            doomed.append((el, kind if kind in KINDS else "other", f"dom:{kind}"))
+            doomed.append((el, found if found in KINDS else "other", f"dom:{found}"))
         seen: set[int] = set()
         for el, kind, rule in doomed:
             if id(el) in seen or el.getparent() is None:
@@ -238,14 +241,17 @@ class Cleaner:
         return None
 
     def _donation_score(self, norm: str, info: BlockInfo | None, ctx: CleanContext, tail: bool) -> tuple[float, bool]:
+        """(score, decisive): an appeal must address the reader and name the appeal or the site."""
         rules = self.rules
         hits = sum(1 for p in rules.don_phrases if p.search(norm))
         score = 2.0 * min(hits, 2)
-        addressed = bool(rules.address.search(norm)) or bool(rules.don_imperative.search(norm))
+        imperative = bool(rules.don_imperative.search(norm))
+        addressed = bool(rules.address.search(norm)) or imperative
         if rules.cta.search(norm) or (info is not None and info.link_ratio > 0.8):
             score += 2
             addressed = True
-        if any(name and name in norm for name in ctx.site_names):
+        site_ref = any(name and name in norm for name in ctx.site_names)
+        if site_ref:
             score += 1.5
             addressed = True
         if info is not None and info.tokens & rules.dom.get("donation", set()):
@@ -259,7 +265,7 @@ class Cleaner:
             score += 1.0
         if rules.narrative.search(norm):
             score -= 3.0
-        return score, addressed and hits > 0
+        return score, addressed and (hits > 0 or (site_ref and imperative))
 
     def clean_blocks(self, blocks: list[str], ctx: CleanContext) -> tuple[list[str], list[Removal]]:
         """Classify ``blocks`` (extracted lines); return (kept blocks, removals)."""
@@ -277,7 +283,10 @@ class Cleaner:
                 if addressed and score >= 4.0:
                     hit = ("donation", "donation-appeal")
                 elif not narrative and len(norm) <= 300 and rules.newsletter.search(norm) and (
-                    rules.address.search(norm) or rules.cta.search(norm) or (info is not None and info.link_ratio > 0.5)
+                    rules.address.search(norm)
+                    or rules.cta.search(norm)
+                    or rules.newsletter_imperative.search(norm)
+                    or (info is not None and info.link_ratio > 0.5)
                 ):
                     hit = ("newsletter", "newsletter")
                 elif len(norm) <= 400 and rules.cookie.search(norm) and rules.cookie_address.search(norm):

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import trafilatura
 from scrapy.exceptions import DropItem
@@ -272,40 +272,6 @@ def extract_article(
         removed=[r.as_dict() for r in removed],
         blocks=blocks,
     )
-
-
-def extract_page_bytes(
-    body: bytes,
-    url: str,
-    *,
-    content_type: str | None = None,
-    profile: Any = None,
-    options: ExtractOptions | None = None,
-    cleaner: Cleaner | None = None,
-    fetched_at: str | None = None,
-    timings: dict[str, float] | None = None,
-) -> ArticleItem:
-    """Extract an article from raw page bytes (``scrapy extract``, ``make eval``)."""
-    from datetime import UTC
-    from datetime import datetime as _dt
-
-    page = PageItem(
-        url=url,
-        body=body,
-        encoding="",
-        status=200,
-        headers={"Content-Type": content_type} if content_type else {},
-        site=profile.name if profile is not None else (urlsplit(url).hostname or "unknown"),
-        profile=profile.name if profile is not None else None,
-        fetched_at=fetched_at or _dt.now(UTC).isoformat(),
-        warc=None,
-        language_hint=profile.language if profile is not None else None,
-        timezone=profile.timezone if profile is not None else None,
-        detection="extract-command",
-        drop_selectors=list(profile.extraction.drop_selectors) if profile is not None else [],
-        drop_text_patterns=list(profile.extraction.drop_text_patterns) if profile is not None else [],
-    )
-    return extract_article(page, options, cleaner, timings)
 
 
 class ExtractionPipeline:

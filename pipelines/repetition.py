@@ -114,6 +114,14 @@ def load_learner(storage: Storage, site: str, learner: RepetitionLearner) -> boo
     return True
 
 
+def apply_removal(item: ArticleItem, kept: list[str], removed: list[str], min_pages: int) -> None:
+    """Drop ``removed`` blocks from ``item`` and record them in its audit trail."""
+    item.removed.extend({"kind": "repeated", "text": b[:500], "rule": f"repeated:{min_pages}+pages"} for b in removed)
+    item.blocks = kept
+    item.text = "\n\n".join(kept)
+    item.content_sha256 = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
+
+
 class RepetitionPipeline:
     """Item pipeline removing site-level repeated blocks (see module docstring)."""
 
@@ -164,12 +172,8 @@ class RepetitionPipeline:
             self.stats.inc_value("clean/repeat/learned", len(learned))
         kept, removed = learner.split(item.blocks)
         if removed:
-            for block in removed:
-                item.removed.append({"kind": "repeated", "text": block[:500], "rule": f"repeated:{self.min_pages}+pages"})
-                self.stats.inc_value("clean/removed/repeated")
-            item.blocks = kept
-            item.text = "\n\n".join(kept)
-            item.content_sha256 = hashlib.sha256(item.text.encode("utf-8")).hexdigest()
+            apply_removal(item, kept, removed, self.min_pages)
+            self.stats.inc_value("clean/removed/repeated", len(removed))
         return item
 
     def record_written(self, site: str, key: str) -> None:

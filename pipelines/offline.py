@@ -1,0 +1,94 @@
+"""The item pipelines' processing as plain functions, for ``scrapy extract`` and tools.
+
+:func:`process_offline` runs the same steps the crawl's pipelines run on an
+article page — extraction and rule cleaning (:func:`pipelines.extraction.extract_article`),
+site-level repetition removal with the state stored for the site in
+``ARCHIVE_URI`` (read only) — with options taken from the same settings, and
+returns the record as the export pipeline would write it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive.storage import StorageError, open_storage
+from crawler.items import ArticleItem, PageItem
+from crawler.schema import validate_article
+from pipelines.cleaning import Cleaner
+from pipelines.extraction import ExtractOptions, extract_article
+from pipelines.repetition import RepetitionLearner, apply_removal, load_learner
+
+
+def page_from_bytes(
+    body: bytes,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
+    profile: Any = None,
+    warc: dict[str, Any] | None = None,
+    fetched_at: str | None = None,
+) -> PageItem:
+    """A PageItem for raw page bytes, as the spider would build it for ``url``."""
+    return PageItem(
+        url=url,
+        body=body,
+        encoding="",  # decided from headers, BOM and <meta>, as Scrapy does
+        status=status,
+        headers=dict(headers or {}),
+        site=profile.name if profile is not None else (urlsplit(url).hostname or "unknown"),
+        profile=profile.name if profile is not None else None,
+        fetched_at=fetched_at or datetime.now(UTC).isoformat(),
+        warc=warc,
+        language_hint=profile.language if profile is not None else None,
+        timezone=profile.timezone if profile is not None else None,
+        detection="extract-command",
+        drop_selectors=list(profile.extraction.drop_selectors) if profile is not None else [],
+        drop_text_patterns=list(profile.extraction.drop_text_patterns) if profile is not None else [],
+    )
+
+
+def extract_page_bytes(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    profile: Any = None,
+    options: ExtractOptions | None = None,
+    cleaner: Cleaner | None = None,
+    timings: dict[str, float] | None = None,
+) -> ArticleItem:
+    """Extract an article (rule cleaning included) from raw page bytes (``make eval``)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    return extract_article(page_from_bytes(body, url, headers=headers, profile=profile), options, cleaner, timings)
+
+
+def options_from_settings(settings: Any) -> ExtractOptions:
+    return ExtractOptions(
+        min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS"),
+        favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
+        favor_recall=settings.getbool("EXTRACT_FAVOR_RECALL"),
+    )
+
+
+def process_offline(page: PageItem, settings: Any) -> dict[str, Any]:
+    """Run the article steps of the pipeline on ``page``; return the validated record."""
+    article = extract_article(page, options_from_settings(settings))
+    if settings.getbool("CLEAN_REPEAT_ENABLED"):
+        learner = RepetitionLearner(
+            settings.getint("CLEAN_REPEAT_MIN_PAGES"),
+            settings.getint("CLEAN_REPEAT_MAX_BLOCKS"),
+            settings.getint("CLEAN_REPEAT_MAX_CHARS"),
+        )
+        try:
+            load_learner(open_storage(settings.get("ARCHIVE_URI")), article.site, learner)
+        except (StorageError, ValueError):
+            pass  # no archive or no state yet: rules only
+        kept, removed = learner.split(article.blocks)
+        if removed:
+            apply_removal(article, kept, removed, learner.min_pages)
+    record = article.to_dict()
+    validate_article(record)
+    return record
