@@ -187,3 +187,22 @@ def test_demo_texts_are_exactly_the_articles(demo_crawl):
             assert fragment not in rec["text"], (rec["url"], fragment)
         for image in rec["images"]:
             assert "icon" not in (image["caption"] or "")
+
+
+def test_scrapy_extract_from_warc_matches_crawl(demo_crawl):
+    """`scrapy extract WARC --url URL` runs the crawl's code path on the archived response."""
+    stored = {r["url"]: r for _, r in demo_crawl.articles()}
+    for url in [u for u in stored if u.endswith(("/archives/372146", "/en/archives/421657"))]:
+        rec = stored[url]
+        warc = demo_crawl.archive / "warc" / demo_crawl.crawl_id / rec["warc"]["file"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "scrapy", "extract", str(warc), "--url", url, "--site", "demo",
+             "-s", f"ARCHIVE_URI={demo_crawl.archive}"],
+            cwd=Path(__file__).parents[1], capture_output=True, text=True, timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        out = json.loads(proc.stdout)
+        assert out["text"] == rec["text"]
+        assert out["title"] == rec["title"]
+        assert out["warc"] == rec["warc"]
+        assert out["id"] == rec["id"]
