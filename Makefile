@@ -24,6 +24,10 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+## Extraction quality: Zyte benchmark F1 (pipeline vs plain trafilatura) and the labelled set.
+eval: $(STAMP)
+	$(BIN)/python -m crawler.evaluation
+
 lint: $(STAMP)
 	$(BIN)/ruff check crawler pipelines archive tests
 
