@@ -74,12 +74,72 @@ class BlockInfo:
     tokens: frozenset[str] = frozenset()
 
 
+class DomLookup:
+    """Finds the DOM element an extracted block came from, lazily (built on first use)."""
+
+    def __init__(self, tree: Any) -> None:
+        self.tree = tree
+        self._index: dict[str, Any] | None = None
+        self._cache: dict[str, BlockInfo | None] = {}
+
+    def _build(self) -> dict[str, Any]:
+        index: dict[str, Any] = {}
+        for el in self.tree.iter(*_LEAF_TAGS):
+            if el.tag in ("div", "span") and any(c.tag in _BLOCK_CHILDREN for c in el):
+                continue
+            text = el.text_content()
+            if not text or len(text) > 2000:
+                continue
+            index.setdefault(normalize(text), el)
+        return index
+
+    def get(self, norm: str) -> BlockInfo | None:
+        if norm in self._cache:
+            return self._cache[norm]
+        if self._index is None:
+            self._index = self._build()
+        el = self._index.get(norm)
+        info = None
+        if el is not None:
+            text_len = max(1, len(_text(el)))
+            link_chars = sum(len(_text(a)) for a in el.iter("a"))
+            tokens: set[str] = set()
+            for anc in [el, *el.iterancestors()]:
+                tokens |= class_tokens(anc)
+            info = BlockInfo(link_ratio=min(1.0, link_chars / text_len), tokens=frozenset(tokens))
+        self._cache[norm] = info
+        return info
+
+
 @dataclass
 class CleanContext:
     site_names: list[str] = field(default_factory=list)
     captions: list[str] = field(default_factory=list)
     drop_text_patterns: list[str] = field(default_factory=list)
-    dom: dict[str, BlockInfo] = field(default_factory=dict)
+    dom: DomLookup | None = None
+
+
+_REGEX_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
+
+
+class PhraseSet:
+    """Fast phrase matching: plain phrases by substring test, the rest by one regex."""
+
+    def __init__(self, patterns: list[str]) -> None:
+        normalized = [normalize(p) for p in patterns]
+        self.literals = [p for p in normalized if not _REGEX_META.search(p)]
+        regexes = [p for p in normalized if _REGEX_META.search(p)]
+        self.regex = re.compile("|".join(f"(?:{p})" for p in regexes)) if regexes else None
+
+    def search(self, text: str) -> bool:
+        return any(lit in text for lit in self.literals) or (self.regex is not None and self.regex.search(text) is not None)
+
+    def count(self, text: str) -> int:
+        """Number of different phrases present in ``text``."""
+        hits = sum(1 for lit in self.literals if lit in text)
+        if self.regex is not None:
+            hits += len({m.group(0) for m in self.regex.finditer(text)})
+        return hits
 
 
 class Rules:
@@ -88,27 +148,33 @@ class Rules:
     def __init__(self, data: dict[str, Any]) -> None:
         self.dom: dict[str, set[str]] = {k: {t.lower() for t in v} for k, v in data.get("dom", {}).items()}
         self.lines: dict[str, re.Pattern[str]] = {
-            kind: re.compile("|".join(f"(?:{p})" for p in pats), re.IGNORECASE)
+            kind: re.compile("|".join(f"(?:{normalize(p)})" for p in pats), re.IGNORECASE)
             for kind, pats in data.get("lines", {}).items()
         }
         rel = [normalize(p) for p in data.get("related", {}).get("prefixes", [])]
         self.related = re.compile(r"^(?:" + "|".join(re.escape(p) for p in sorted(rel, key=len, reverse=True)) + r")\s*[:：\-–—|»>]", re.IGNORECASE)
         self.related_bare = re.compile(r"^(?:" + "|".join(re.escape(p) for p in rel) + r")\s*$", re.IGNORECASE)
         don = data.get("donation", {})
-        self.don_phrases = [re.compile(normalize(p), re.IGNORECASE) for p in don.get("phrases", [])]
-        self.don_imperative = re.compile(r"^(?:" + "|".join(normalize(p) for p in don.get("imperatives", [])) + ")", re.IGNORECASE)
-        self.address = re.compile("|".join(f"(?:{normalize(p)})" for p in don.get("address", [])), re.IGNORECASE)
-        self.weak = re.compile("|".join(f"(?:{normalize(p)})" for p in don.get("weak", [])), re.IGNORECASE)
-        self.cta = re.compile("|".join(f"(?:{normalize(p)})" for p in don.get("cta", [])), re.IGNORECASE)
+        self.don_phrases = PhraseSet(don.get("phrases", []))
+        self.don_imperative = re.compile(r"^(?:" + "|".join(normalize(p) for p in don.get("imperatives", [])) + ")")
+        self.address = PhraseSet(don.get("address", []))
+        self.weak = PhraseSet(don.get("weak", []))
+        self.cta = PhraseSet(don.get("cta", []))
         news = data.get("newsletter", {})
-        self.newsletter = re.compile("|".join(f"(?:{normalize(p)})" for p in news.get("phrases", [])), re.IGNORECASE)
-        self.newsletter_imperative = re.compile(
-            r"^(?:" + "|".join(normalize(p) for p in news.get("imperatives", [])) + ")", re.IGNORECASE
-        )
+        self.newsletter = PhraseSet(news.get("phrases", []))
+        self.newsletter_imperative = re.compile(r"^(?:" + "|".join(normalize(p) for p in news.get("imperatives", [])) + ")")
         cookie = data.get("cookie", {})
-        self.cookie = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("phrases", [])), re.IGNORECASE)
-        self.cookie_address = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("address", [])), re.IGNORECASE)
-        self.narrative = re.compile("|".join(f"(?:{normalize(p)})" for p in data.get("narrative", {}).get("markers", [])), re.IGNORECASE)
+        self.cookie = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("phrases", [])))
+        self.cookie_address = PhraseSet(cookie.get("address", []))
+        self.narrative = re.compile("|".join(f"(?:{normalize(p)})" for p in data.get("narrative", {}).get("markers", [])))
+
+        all_tokens = sorted({t for names in self.dom.values() for t in names}, key=len, reverse=True)
+        # Fast pre-filter on the raw class/id string before tokenising.
+        self.dom_prefilter = re.compile("|".join(re.escape(t) for t in all_tokens)) if all_tokens else None
+
+    def phrase_hits(self, norm: str) -> int:
+        """How many different appeal phrases occur in ``norm``."""
+        return self.don_phrases.count(norm)
 
     def dom_kind(self, tokens: set[str]) -> str | None:
         for kind, names in self.dom.items():
@@ -134,7 +200,7 @@ def class_tokens(el: Any) -> set[str]:
     return tokens
 
 
-_SKIP_ROOTS = {"html", "body"}
+_PRUNABLE = {"div", "section", "aside", "ul", "ol", "p", "span", "form", "figure", "nav", "footer", "a"}
 _LEAF_TAGS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "td", "dd", "figcaption", "a", "div", "span")
 _BLOCK_CHILDREN = {"p", "div", "ul", "ol", "table", "section", "article", "blockquote", "h1", "h2", "h3", "h4"}
 
@@ -167,8 +233,12 @@ class Cleaner:
             for el in tree.xpath(xpath):
                 kind = self.rules.dom_kind(class_tokens(el)) or "other"
                 doomed.append((el, kind if kind in KINDS else "other", f"profile:drop_selectors:{sel}"))
-        for el in tree.iter("div", "section", "aside", "ul", "ol", "p", "span", "form", "figure", "nav", "footer", "a"):
-            if el.tag in _SKIP_ROOTS:
+        prefilter = self.rules.dom_prefilter
+        for el in tree.xpath("//*[@class or @id]"):
+            if el.tag not in _PRUNABLE:
+                continue
+            raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+            if prefilter is None or not prefilter.search(raw):
                 continue
             tokens = class_tokens(el)
             if not tokens:
@@ -200,32 +270,13 @@ class Cleaner:
             parent.remove(el)
         return removed
 
-    def dom_index(self, tree: Any) -> dict[str, BlockInfo]:
-        """Normalised text of block elements → features, to look blocks up after extraction."""
-        index: dict[str, BlockInfo] = {}
-        for el in tree.iter(*_LEAF_TAGS):
-            if el.tag in ("div", "span") and any(c.tag in _BLOCK_CHILDREN for c in el):
-                continue
-            text = _text(el)
-            if not text or len(text) > 2000:
-                continue
-            key = normalize(text)
-            if key in index:
-                continue
-            link_chars = sum(len(_text(a)) for a in el.iter("a"))
-            tokens: set[str] = set()
-            for anc in [el, *el.iterancestors()]:
-                tokens |= class_tokens(anc)
-            index[key] = BlockInfo(link_ratio=min(1.0, link_chars / max(1, len(text))), tokens=frozenset(tokens))
-        return index
-
     # -- layer 2: blocks --------------------------------------------------------
     def _line_kind(self, line: str, norm: str, ctx: CleanContext) -> tuple[str, str] | None:
         for pattern in ctx.drop_text_patterns:
             if re.search(pattern, line, re.IGNORECASE):
                 return "other", f"profile:drop_text_patterns:{pattern}"
         for kind, regex in self.rules.lines.items():
-            if regex.search(norm) or regex.search(line):
+            if regex.search(norm):
                 return (kind if kind in KINDS else "other"), f"line:{kind}"
         stripped = strip_icon_prefix(line)
         if stripped != line:
@@ -243,7 +294,7 @@ class Cleaner:
     def _donation_score(self, norm: str, info: BlockInfo | None, ctx: CleanContext, tail: bool) -> tuple[float, bool]:
         """(score, decisive): an appeal must address the reader and name the appeal or the site."""
         rules = self.rules
-        hits = sum(1 for p in rules.don_phrases if p.search(norm))
+        hits = rules.phrase_hits(norm)
         score = 2.0 * min(hits, 2)
         imperative = bool(rules.don_imperative.search(norm))
         addressed = bool(rules.address.search(norm)) or imperative
@@ -274,22 +325,29 @@ class Cleaner:
         norms = [normalize(b) for b in blocks]
         verdicts: list[tuple[str, str] | None] = [None] * n
         for i, (line, norm) in enumerate(zip(blocks, norms, strict=True)):
-            info = ctx.dom.get(norm)
             hit = self._line_kind(line, norm, ctx)
             if hit is None:
-                tail = i >= n * 0.6
-                narrative = bool(rules.narrative.search(norm))
-                score, addressed = self._donation_score(norm, info, ctx, tail)
+                appeal_words = rules.don_phrases.search(norm) or any(
+                    name in norm for name in ctx.site_names
+                )
+                newsletter_words = rules.newsletter.search(norm)
+                # DOM features only for the few blocks that need them.
+                info = ctx.dom.get(norm) if ctx.dom is not None and (appeal_words or newsletter_words) else None
+                score, addressed = (
+                    self._donation_score(norm, info, ctx, i >= n * 0.6) if appeal_words else (0.0, False)
+                )
                 if addressed and score >= 4.0:
                     hit = ("donation", "donation-appeal")
-                elif not narrative and len(norm) <= 300 and rules.newsletter.search(norm) and (
+                elif newsletter_words and len(norm) <= 300 and not rules.narrative.search(norm) and (
                     rules.address.search(norm)
                     or rules.cta.search(norm)
                     or rules.newsletter_imperative.search(norm)
                     or (info is not None and info.link_ratio > 0.5)
                 ):
                     hit = ("newsletter", "newsletter")
-                elif len(norm) <= 400 and rules.cookie.search(norm) and rules.cookie_address.search(norm):
+                elif len(norm) <= 400 and ("cookie" in norm or "çerez" in norm or "الارتباط" in norm or "كوكيز" in norm) and (
+                    rules.cookie_address.search(norm)
+                ):
                     hit = ("cookie", "cookie-notice")
             verdicts[i] = hit
         # Appeals come as runs of short lines: extend a removed appeal to its
@@ -306,7 +364,7 @@ class Cleaner:
                 norm = norms[i]
                 if len(norm) > 200 or rules.narrative.search(norm):
                     continue
-                if any(p.search(norm) for p in rules.don_phrases) or rules.weak.search(norm) or rules.address.search(norm) or rules.cta.search(norm):
+                if rules.don_phrases.search(norm) or rules.weak.search(norm) or rules.address.search(norm) or rules.cta.search(norm):
                     verdicts[i] = ("donation", "donation-appeal-run")
                     changed = True
         kept: list[str] = []

@@ -27,7 +27,7 @@ from w3lib.encoding import html_to_unicode
 from crawler.detection import jsonld_objects, meta_content
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
-from pipelines.cleaning import CleanContext, Cleaner, normalize, strip_icon_prefix
+from pipelines.cleaning import CleanContext, Cleaner, DomLookup, normalize, strip_icon_prefix
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -193,7 +193,7 @@ def extract_article(
     # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
     t1 = clock()
     removed = cleaner.prune_dom(tree, page.drop_selectors)
-    ctx.dom = cleaner.dom_index(tree)
+    ctx.dom = DomLookup(tree)
     t2 = clock()
     paragraph_chars = sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
 
