@@ -90,15 +90,16 @@ class DomLookup:
             text = el.text_content()
             if not text or len(text) > 2000:
                 continue
-            index.setdefault(normalize(text), el)
+            index.setdefault(" ".join(text.split()), el)
         return index
 
-    def get(self, norm: str) -> BlockInfo | None:
-        if norm in self._cache:
-            return self._cache[norm]
+    def get(self, line: str) -> BlockInfo | None:
+        """Features of the element whose text is ``line`` (whitespace-normalised), if any."""
+        if line in self._cache:
+            return self._cache[line]
         if self._index is None:
             self._index = self._build()
-        el = self._index.get(norm)
+        el = self._index.get(line)
         info = None
         if el is not None:
             text_len = max(1, len(_text(el)))
@@ -107,7 +108,7 @@ class DomLookup:
             for anc in [el, *el.iterancestors()]:
                 tokens |= class_tokens(anc)
             info = BlockInfo(link_ratio=min(1.0, link_chars / text_len), tokens=frozenset(tokens))
-        self._cache[norm] = info
+        self._cache[line] = info
         return info
 
 
@@ -167,10 +168,14 @@ class Rules:
         self.cookie = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("phrases", [])))
         self.cookie_address = PhraseSet(cookie.get("address", []))
         self.narrative = re.compile("|".join(f"(?:{normalize(p)})" for p in data.get("narrative", {}).get("markers", [])))
+        self.quotes = re.compile("|".join(data.get("narrative", {}).get("quotes", [])) or "$^")
+        self.newsletter_companions = PhraseSet(news.get("companions", []))
 
         all_tokens = sorted({t for names in self.dom.values() for t in names}, key=len, reverse=True)
-        # Fast pre-filter on the raw class/id string before tokenising.
-        self.dom_prefilter = re.compile("|".join(re.escape(t) for t in all_tokens)) if all_tokens else None
+        # Fast pre-filter on the raw class/id string before tokenising; only the
+        # shortest token of each family is needed (a token containing another is implied).
+        stems = sorted({t for t in all_tokens if not any(o != t and o in t for o in all_tokens)})
+        self.dom_prefilter = re.compile("|".join(re.escape(t) for t in stems)) if stems else None
 
     def phrase_hits(self, norm: str) -> int:
         """How many different appeal phrases occur in ``norm``."""
@@ -234,11 +239,10 @@ class Cleaner:
                 kind = self.rules.dom_kind(class_tokens(el)) or "other"
                 doomed.append((el, kind if kind in KINDS else "other", f"profile:drop_selectors:{sel}"))
         prefilter = self.rules.dom_prefilter
-        for el in tree.xpath("//*[@class or @id]"):
+        for el in tree.xpath("//*[@class or @id]") if prefilter is not None else []:
             if el.tag not in _PRUNABLE:
                 continue
-            raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-            if prefilter is None or not prefilter.search(raw):
+            if not prefilter.search(f"{el.get('class') or ''} {el.get('id') or ''}".lower()):
                 continue
             tokens = class_tokens(el)
             if not tokens:
@@ -269,6 +273,45 @@ class Cleaner:
                     parent.text = (parent.text or "") + tail
             parent.remove(el)
         return removed
+
+    def restore_headings(self, tree: Any, blocks: list[str], ctx: CleanContext) -> list[str]:
+        """Put back subheadings the extractor dropped between two kept paragraphs.
+
+        trafilatura (precision mode especially) drops some ``<h2>``-``<h4>`` inside
+        the article body; a heading whose previous and next sibling paragraphs
+        are both kept is part of the article.
+        """
+        if not blocks:
+            return blocks
+        position = {b: i for i, b in enumerate(blocks)}
+        inserts: list[tuple[int, str]] = []
+        for h in tree.iter("h2", "h3", "h4"):
+            text = _text(h)
+            if not text or len(text) > 200 or text in position:
+                continue
+            nxt = h.getnext()
+            while nxt is not None and not _text(nxt):
+                nxt = nxt.getnext()
+            after = position.get(_text(nxt)) if nxt is not None else None
+            if after is None:
+                continue
+            prev = h.getprevious()
+            while prev is not None and not _text(prev):
+                prev = prev.getprevious()
+            before = position.get(_text(prev)) if prev is not None else None
+            if before is not None and after != before + 1:
+                continue
+            kept_siblings = 0
+            for el in h.getparent():
+                if el.tag == "p" and _text(el) in position:
+                    kept_siblings += 1
+                    if kept_siblings >= 2:
+                        break
+            if kept_siblings >= 2 and self._line_kind(text, normalize(text), ctx) is None:
+                inserts.append((after, text))
+        for index, text in sorted(inserts, reverse=True):
+            blocks.insert(index, text)
+        return blocks
 
     # -- layer 2: blocks --------------------------------------------------------
     def _line_kind(self, line: str, norm: str, ctx: CleanContext) -> tuple[str, str] | None:
@@ -314,8 +357,11 @@ class Cleaner:
         score += 1.0 if n < 120 else 0.5 if n < 250 else -2.0 if n > 350 else 0.0
         if tail:
             score += 1.0
-        if rules.narrative.search(norm):
+        if rules.quotes.search(norm):
             score -= 3.0
+        if rules.narrative.search(norm):
+            # Reported speech ("قال … لعنب بلدي", "said") is article text, whatever words it quotes.
+            return score, False
         return score, addressed and (hits > 0 or (site_ref and imperative))
 
     def clean_blocks(self, blocks: list[str], ctx: CleanContext) -> tuple[list[str], list[Removal]]:
@@ -332,13 +378,13 @@ class Cleaner:
                 )
                 newsletter_words = rules.newsletter.search(norm)
                 # DOM features only for the few blocks that need them.
-                info = ctx.dom.get(norm) if ctx.dom is not None and (appeal_words or newsletter_words) else None
+                info = ctx.dom.get(line) if ctx.dom is not None and (appeal_words or newsletter_words) else None
                 score, addressed = (
                     self._donation_score(norm, info, ctx, i >= n * 0.6) if appeal_words else (0.0, False)
                 )
                 if addressed and score >= 4.0:
                     hit = ("donation", "donation-appeal")
-                elif newsletter_words and len(norm) <= 300 and not rules.narrative.search(norm) and (
+                elif (newsletter_words or rules.newsletter_companions.search(norm)) and len(norm) <= 300 and not rules.narrative.search(norm) and (
                     rules.address.search(norm)
                     or rules.cta.search(norm)
                     or rules.newsletter_imperative.search(norm)
@@ -350,22 +396,46 @@ class Cleaner:
                 ):
                     hit = ("cookie", "cookie-notice")
             verdicts[i] = hit
-        # Appeals come as runs of short lines: extend a removed appeal to its
-        # short neighbours that carry appeal vocabulary and no reported speech.
+        # An appeal split over two short lines: one names it ("readers chip in every
+        # month"), the other addresses the reader ("needs readers like you").
+        for i in range(n - 1):
+            if verdicts[i] is not None or verdicts[i + 1] is not None:
+                continue
+            a, b = norms[i], norms[i + 1]
+            if len(a) > 200 or len(b) > 200 or rules.narrative.search(a) or rules.narrative.search(b):
+                continue
+            if rules.quotes.search(a) or rules.quotes.search(b):
+                continue
+            hits = rules.phrase_hits(a) + rules.phrase_hits(b)
+            addressed = any(rules.address.search(x) or rules.don_imperative.search(x) for x in (a, b))
+            weak = any(rules.weak.search(x) for x in (a, b))
+            if hits and addressed and weak:
+                verdicts[i] = verdicts[i + 1] = ("donation", "donation-appeal-pair")
+        # Appeals and sign-up boxes come as runs of short lines: extend a removed
+        # line to its short neighbours that carry the same vocabulary and no reported speech.
         changed = True
         while changed:
             changed = False
             for i in range(n):
                 if verdicts[i] is not None:
                     continue
-                neighbours = [verdicts[j] for j in (i - 1, i + 1) if 0 <= j < n]
-                if not any(v is not None and v[0] == "donation" for v in neighbours):
-                    continue
+                kinds = {verdicts[j][0] for j in (i - 1, i + 1) if 0 <= j < n and verdicts[j] is not None}  # type: ignore[index]
                 norm = norms[i]
-                if len(norm) > 200 or rules.narrative.search(norm):
+                if not kinds & {"donation", "newsletter"} or len(norm) > 250 or rules.narrative.search(norm):
                     continue
-                if rules.don_phrases.search(norm) or rules.weak.search(norm) or rules.address.search(norm) or rules.cta.search(norm):
+                if rules.quotes.search(norm):
+                    continue
+                if "donation" in kinds and (
+                    rules.don_phrases.search(norm) or rules.weak.search(norm) or rules.address.search(norm) or rules.cta.search(norm)
+                ):
                     verdicts[i] = ("donation", "donation-appeal-run")
+                    changed = True
+                elif "newsletter" in kinds and (
+                    rules.newsletter.search(norm)
+                    or rules.newsletter_companions.search(norm)
+                    or rules.newsletter_imperative.search(norm)
+                ):
+                    verdicts[i] = ("newsletter", "newsletter-run")
                     changed = True
         kept: list[str] = []
         removed: list[Removal] = []

@@ -223,6 +223,7 @@ def extract_article(
     # Layer 2: block rules.
     t3 = clock()
     blocks, cut = cleaner.clean_blocks(lines, ctx)
+    blocks = cleaner.restore_headings(tree, blocks, ctx)
     removed += cut
     t4 = clock()
     if timings is not None:
