@@ -238,8 +238,8 @@ class Cleaner:
             for el in tree.xpath(xpath):
                 kind = self.rules.dom_kind(class_tokens(el)) or "other"
                 doomed.append((el, kind if kind in KINDS else "other", f"profile:drop_selectors:{sel}"))
-        prefilter = self.rules.dom_prefilter
-        for el in tree.xpath("//*[@class or @id]") if prefilter is not None else []:
+        prefilter = self.rules.dom_prefilter or re.compile("$^")
+        for el in tree.xpath("//*[@class or @id]"):
             if el.tag not in _PRUNABLE:
                 continue
             if not prefilter.search(f"{el.get('class') or ''} {el.get('id') or ''}".lower()):
