@@ -32,6 +32,7 @@ class PageItem:
     detection: str = ""  # why the spider thinks this is an article
     drop_selectors: list[str] = field(default_factory=list)
     drop_text_patterns: list[str] = field(default_factory=list)
+    date_selector: str | None = None
     discovered_date: str | None = None  # date from sitemap/feed, if any
 
 
@@ -53,7 +54,10 @@ class ArticleItem:
     title: str | None
     authors: list[str]
     published: str | None
+    published_source: str | None
+    published_tz_assumed: bool | None
     modified: str | None
+    modified_source: str | None
     text: str
     description: str | None
     tags: list[str]
@@ -66,8 +70,11 @@ class ArticleItem:
     extractor: dict[str, Any]
     removed: list[dict[str, str]] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
-    # Internal: the kept text blocks (``text`` is them joined); not exported.
+    # Internal, not exported: the kept text blocks (``text`` is them joined), the
+    # raw date evidence for the dates pipeline, and the profile's time zone.
     blocks: list[str] = field(default_factory=list, repr=False, metadata={"export": False})
+    date_candidates: list[tuple[str, str, str]] = field(default_factory=list, repr=False, metadata={"export": False})
+    timezone: str | None = field(default=None, repr=False, metadata={"export": False})
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -103,6 +103,16 @@ CLEAN_REPEAT_MAX_CHARS = 500
 # At the end of a crawl, re-clean the articles written before a block was learned.
 CLEAN_RECLEAN_AT_CLOSE = True
 
+# --- Dates (DATES_*) --------------------------------------------------------
+# Decide published/modified from the page's date evidence (DatesPipeline).
+DATES_ENABLED = True
+# Time zone for times given without an offset when the site profile has none.
+DATES_DEFAULT_TIMEZONE = "UTC"
+# A date later than fetch time plus this many days is implausible (next source).
+DATES_MAX_FUTURE_DAYS = 1.0
+# A date before this year is implausible (next source).
+DATES_MIN_YEAR = 1990
+
 # --- Components -------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so it sees requests as sent and responses as
@@ -115,6 +125,7 @@ EXTENSIONS = {
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,
     "pipelines.repetition.RepetitionPipeline": 200,
+    "pipelines.dates.DatesPipeline": 300,
     "pipelines.window.DateWindowPipeline": 500,
     "pipelines.export.JsonExportPipeline": 900,
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from crawler.detection import jsonld_objects, meta_content
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
 from pipelines.cleaning import CleanContext, Cleaner, DomLookup, normalize, strip_icon_prefix
+from pipelines.dates import DateCandidate, collect_candidates
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -92,6 +94,59 @@ def _unique(values: list[str]) -> list[str]:
         if v and v.casefold() not in {k.casefold() for k in seen}:
             seen[v] = None
     return list(seen)
+
+
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:by|written by|reporting by|words by|par|von|por|yazan|بقلم|كتب|كتبت|إعداد|اعداد|تحرير|تقرير)\s*[:：]?\s+",
+    re.IGNORECASE,
+)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:\||،|,|;|/|&|\band\b|\bet\b|\bund\b|\by\b|\bve\b|\s و\s)\s*", re.IGNORECASE)
+
+
+def split_authors(values: list[str]) -> list[str]:
+    """Bylines into names: "بقلم جنى العيسى | ديانا رحيمة" → ["جنى العيسى", "ديانا رحيمة"]."""
+    out: list[str] = []
+    for value in values:
+        value = " ".join(value.split())
+        for part in _AUTHOR_SPLIT.split(value):
+            name = _BYLINE_PREFIX.sub("", part).strip(" -–—:")
+            if name and not re.search(r"\d", name) and len(name) <= 80:
+                out.append(name)
+    return _unique(out)
+
+
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
+
+
+def detect_language(text: str) -> str | None:
+    """Language of a text by py3langid (None for very short text)."""
+    if len(text) < 40:
+        return None
+    import py3langid
+
+    lang, _score = py3langid.classify(text[:2000])
+    return str(lang)
+
+
+def choose_language(declared: list[str | None], text: str, hint: str | None) -> str | None:
+    """The first declared language (html lang, Content-Language, JSON-LD), checked against the text.
+
+    A declaration contradicted by the script of the text (an Arabic article in a
+    template that says lang="en") gives way to detection.
+    """
+    detected = detect_language(text)
+    for value in declared:
+        if not value:
+            continue
+        lang = str(value).split(",")[0].strip().replace("_", "-")
+        if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang):
+            continue
+        arabic_text = len(_ARABIC_SCRIPT.findall(text[:2000])) > 0.5 * max(1, len(text[:2000].replace(" ", "")))
+        arabic_lang = lang.split("-")[0].lower() in ("ar", "fa", "ur", "ps", "ku", "ckb")
+        if detected and arabic_text != arabic_lang:
+            return detected
+        return lang
+    return detected or hint
 
 
 def iso_datetime(value: str | None) -> str | None:
@@ -175,20 +230,7 @@ def extract_article(
         captions=[normalize(i.caption) for i in images if i.caption],
         drop_text_patterns=list(page.drop_text_patterns),
     )
-    language = (
-        (tree.xpath("/html/@lang") or [None])[0]
-        or page.headers.get("Content-Language")
-        or (ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else None)
-        or page.language_hint
-    )
-    published_meta = (
-        iso_datetime(ld.get("datePublished") if isinstance(ld.get("datePublished"), str) else None)
-        or iso_datetime(meta_content(tree, "article:published_time", "datePublished", "og:published_time"))
-        or iso_datetime((tree.xpath("//time/@datetime") or [None])[0])
-    )
-    modified = iso_datetime(ld.get("dateModified") if isinstance(ld.get("dateModified"), str) else None) or iso_datetime(
-        meta_content(tree, "article:modified_time", "dateModified", "og:updated_time")
-    )
+    candidates = collect_candidates(tree, ld, page.url, page.date_selector)
 
     # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
     t1 = clock()
@@ -233,16 +275,34 @@ def extract_article(
     if len(text) < options.min_text_chars:
         raise NotAnArticle(f"extracted text too short ({len(text)} < {options.min_text_chars} characters)")
 
+    htmldate_guess = iso_datetime(getattr(doc, "date", None))
+    if htmldate_guess:
+        candidates.append(DateCandidate("published", "htmldate", htmldate_guess))
+
     authors = _names(ld.get("author"))
     byline = getattr(doc, "author", None)
     if not authors and isinstance(byline, str):
         authors = byline.split(";")
+    authors = split_authors(authors)
+    language = choose_language(
+        [
+            (tree.xpath("/html/@lang") or [None])[0],
+            page.headers.get("Content-Language"),
+            ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else None,
+        ],
+        text,
+        page.language_hint,
+    )
     keywords = ld.get("keywords")
+    meta_tags = [str(v) for v in tree.xpath('//meta[@property="article:tag"]/@content')]
+    meta_sections = [str(v) for v in tree.xpath('//meta[@property="article:section"]/@content')]
     tags = _unique(
-        (keywords.split(",") if isinstance(keywords, str) else _names(keywords)) + list(getattr(doc, "tags", None) or [])
+        (keywords.split(",") if isinstance(keywords, str) else _names(keywords))
+        + meta_tags
+        + list(getattr(doc, "tags", None) or [])
     )
     section = ld.get("articleSection")
-    categories = _unique(_names(section) + list(getattr(doc, "categories", None) or []))
+    categories = _unique(_names(section) + meta_sections + list(getattr(doc, "categories", None) or []))
     title = (ld.get("headline") if isinstance(ld.get("headline"), str) else None) or getattr(doc, "title", None)
 
     return ArticleItem(
@@ -250,11 +310,14 @@ def extract_article(
         url=page.url,
         canonical_url=canonical_url,
         site=page.site,
-        language=str(language).strip() if language else getattr(doc, "language", None),
+        language=language,
         title=" ".join(title.split()) if title else None,
-        authors=_unique(authors),
-        published=published_meta or iso_datetime(getattr(doc, "date", None)),
-        modified=modified,
+        authors=authors,
+        published=None,  # decided by the dates pipeline from date_candidates
+        published_source=None,
+        published_tz_assumed=None,
+        modified=None,
+        modified_source=None,
         text=text,
         description=getattr(doc, "description", None) or None,
         tags=tags,
@@ -272,6 +335,8 @@ def extract_article(
         },
         removed=[r.as_dict() for r in removed],
         blocks=blocks,
+        date_candidates=[(c.kind, c.source, c.raw) for c in candidates],
+        timezone=page.timezone,
     )
 
 

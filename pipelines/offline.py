@@ -17,6 +17,7 @@ from archive.storage import StorageError, open_storage
 from crawler.items import ArticleItem, PageItem
 from crawler.schema import validate_article
 from pipelines.cleaning import Cleaner
+from pipelines.dates import apply_dates
 from pipelines.extraction import ExtractOptions, extract_article
 from pipelines.repetition import RepetitionLearner, apply_removal, load_learner
 
@@ -47,6 +48,7 @@ def page_from_bytes(
         detection="extract-command",
         drop_selectors=list(profile.extraction.drop_selectors) if profile is not None else [],
         drop_text_patterns=list(profile.extraction.drop_text_patterns) if profile is not None else [],
+        date_selector=profile.extraction.date_selector if profile is not None else None,
     )
 
 
@@ -89,6 +91,13 @@ def process_offline(page: PageItem, settings: Any) -> dict[str, Any]:
         kept, removed = learner.split(article.blocks)
         if removed:
             apply_removal(article, kept, removed, learner.min_pages)
+    if settings.getbool("DATES_ENABLED"):
+        apply_dates(
+            article,
+            settings.get("DATES_DEFAULT_TIMEZONE") or "UTC",
+            settings.getint("DATES_MIN_YEAR"),
+            settings.getfloat("DATES_MAX_FUTURE_DAYS"),
+        )
     record = article.to_dict()
     validate_article(record)
     return record

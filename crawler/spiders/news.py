@@ -481,5 +481,6 @@ class NewsSpider(Spider):
             detection=reason,
             drop_selectors=list(self.profile.extraction.drop_selectors),
             drop_text_patterns=list(self.profile.extraction.drop_text_patterns),
+            date_selector=self.profile.extraction.date_selector,
             discovered_date=response.meta.get("discovered_date"),
         )

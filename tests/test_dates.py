@@ -1,0 +1,205 @@
+"""Dates: a table of text dates in Arabic (SY, LB, IQ, EG, TN/DZ, MA), en, fr, tr, de, es;
+source order and provenance; plausibility; time zones; pages without a date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from lxml import html as lxml_html
+
+from pipelines.dates import DateCandidate, collect_candidates, parse_text_date, resolve_dates
+
+BASE = datetime(2024, 6, 15, 12, 0)  # fetch time, local
+
+TABLE = [
+    # Arabic, Syrian (Levantine months, "من", weekdays)
+    ("ar", "الثلاثاء 24 من آذار", "2024-03-24"),
+    ("ar", "الأحد 12 من نيسان 2020", "2020-04-12"),
+    ("ar", "الأربعاء 25 من آذار 2020", "2020-03-25"),
+    ("ar", "12 من شباط 2019", "2019-02-12"),
+    ("ar", "1 من كانون الثاني 2021", "2021-01-01"),
+    ("ar", "31 من كانون الأول 2022", "2022-12-31"),
+    ("ar", "15 تشرين الأول 2023", "2023-10-15"),
+    ("ar", "3 تشرين الثاني 2021", "2021-11-03"),
+    ("ar", "السبت 7 أيار 2022", "2022-05-07"),
+    ("ar", "الخميس، 9 حزيران، 2022", "2022-06-09"),
+    ("ar", "20 تموز 2020 - 10:30", "2020-07-20T10:30"),
+    ("ar", "٢٤ آذار ٢٠٢٠", "2020-03-24"),
+    ("ar", "۱۲ شباط ۲۰۱۹", "2019-02-12"),
+    ("ar", "5 أيلول 2018", "2018-09-05"),
+    ("ar", "آخر تحديث: 28 من آب 2023", "2023-08-28"),
+    # Lebanese
+    ("ar", "الجمعة 17 تشرين الأول 2019", "2019-10-17"),
+    ("ar", "نُشر في 4 آب 2020 الساعة 18:07", "2020-08-04T18:07"),
+    ("ar", "22 كانون 2 2021", "2021-01-22"),
+    ("ar", "10 تشرين 1 2019", "2019-10-10"),
+    ("ar", "8 كانون 1 2020", "2020-12-08"),
+    # Iraqi (double month names, numeric)
+    ("ar", "2023/06/14", "2023-06-14"),
+    ("ar", "14 حزيران/يونيو 2023", "2023-06-14"),
+    ("ar", "الاثنين 3 كانون الثاني/يناير 2022", "2022-01-03"),
+    ("ar", "١٠-٠٣-٢٠٢٢", "2022-03-10"),
+    # Egyptian / MSA
+    ("ar", "الأحد 15 مارس 2020", "2020-03-15"),
+    ("ar", "الخميس، 02 أبريل 2020 - 10:30 م", "2020-04-02T22:30"),
+    ("ar", "السبت 5 سبتمبر 2020 09:15 ص", "2020-09-05T09:15"),
+    ("ar", "1 يناير 2021", "2021-01-01"),
+    ("ar", "26 أكتوبر 2022", "2022-10-26"),
+    ("ar", "17 ديسمبر 2019", "2019-12-17"),
+    ("ar", "نوفمبر 3، 2021", "2021-11-03"),
+    ("ar", "الأربعاء 8 يوليو 2020", "2020-07-08"),
+    ("ar", "12 مايو 2021", "2021-05-12"),
+    ("ar", "30 يونيو 2013", "2013-06-30"),
+    ("ar", "19 أغسطس 2020", "2020-08-19"),
+    ("ar", "الثلاثاء 11 فبراير 2020 الساعة 12:45 م", "2020-02-11T12:45"),
+    # Tunisian / Algerian (Maghrebi months)
+    ("ar", "الأحد 12 جانفي 2020", "2020-01-12"),
+    ("ar", "03 فيفري 2021", "2021-02-03"),
+    ("ar", "15 أفريل 2019", "2019-04-15"),
+    ("ar", "7 ماي 2022", "2022-05-07"),
+    ("ar", "25 جوان 2020", "2020-06-25"),
+    ("ar", "14 جويلية 2021", "2021-07-14"),
+    ("ar", "13 أوت 2020", "2020-08-13"),
+    ("ar", "1 مارس 2023", "2023-03-01"),
+    # Moroccan
+    ("ar", "الجمعة 23 يوليوز 2021", "2021-07-23"),
+    ("ar", "5 غشت 2022", "2022-08-05"),
+    ("ar", "12 شتنبر 2020", "2020-09-12"),
+    ("ar", "30 نونبر 2019", "2019-11-30"),
+    ("ar", "18 دجنبر 2020", "2020-12-18"),
+    # Arabic relative dates (against the fetch time) and Hijri dates
+    ("ar", "منذ ساعتين", "2024-06-15T10:00"),
+    ("ar", "منذ 3 ساعات", "2024-06-15T09:00"),
+    ("ar", "منذ 5 دقائق", "2024-06-15T11:55"),
+    ("ar", "منذ يومين", "2024-06-13"),
+    ("ar", "قبل 3 أيام", "2024-06-12"),
+    ("ar", "أمس", "2024-06-14"),
+    ("ar", "منذ أسبوع", "2024-06-08"),
+    ("ar", "15 رمضان 1441 هـ", "2020-05-08"),
+    ("ar", "1 محرم 1445 هـ", "2023-07-19"),
+    ("ar", "10 ذو الحجة 1444هـ", "2023-06-28"),
+    # English
+    ("en", "March 24, 2020", "2020-03-24"),
+    ("en", "Tuesday, March 24, 2020", "2020-03-24"),
+    ("en", "24 March 2020", "2020-03-24"),
+    ("en", "Published: Mar 24, 2020 10:30 AM", "2020-03-24T10:30"),
+    ("en", "December 3, 2021 2:15 PM", "2021-12-03T14:15"),
+    ("en", "2 hours ago", "2024-06-15T10:00"),
+    ("en", "yesterday", "2024-06-14"),
+    ("en", "By Jana al-Issa | March 5, 2023", "2023-03-05"),
+    ("en", "2020-03-25", "2020-03-25"),
+    ("en", "Sept. 9, 2019", "2019-09-09"),
+    # French
+    ("fr", "24 mars 2020", "2020-03-24"),
+    ("fr", "mardi 24 mars 2020 à 10h30", "2020-03-24T10:30"),
+    ("fr", "Publié le 3 février 2021", "2021-02-03"),
+    ("fr", "il y a 3 heures", "2024-06-15T09:00"),
+    ("fr", "1er janvier 2022", "2022-01-01"),
+    ("fr", "15 août 2019", "2019-08-15"),
+    # Turkish
+    ("tr", "24 Mart 2020", "2020-03-24"),
+    ("tr", "24 Mart 2020 Salı", "2020-03-24"),
+    ("tr", "3 Şubat 2021 14:30", "2021-02-03T14:30"),
+    ("tr", "2 saat önce", "2024-06-15T10:00"),
+    ("tr", "15 Ağustos 2019", "2019-08-15"),
+    # German
+    ("de", "24. März 2020", "2020-03-24"),
+    ("de", "Dienstag, 24. März 2020, 10:30 Uhr", "2020-03-24T10:30"),
+    ("de", "vor 2 Stunden", "2024-06-15T10:00"),
+    ("de", "3. Februar 2021", "2021-02-03"),
+    ("de", "15.08.2019", "2019-08-15"),
+    # Spanish
+    ("es", "24 de marzo de 2020", "2020-03-24"),
+    ("es", "martes, 24 de marzo de 2020", "2020-03-24"),
+    ("es", "hace 3 días", "2024-06-12"),
+    ("es", "3 de febrero de 2021 10:30", "2021-02-03T10:30"),
+    ("es", "15/08/2019", "2019-08-15"),
+]
+
+
+def test_table_is_big_enough():
+    assert len(TABLE) >= 80
+    assert {lang for lang, _, _ in TABLE} == {"ar", "en", "fr", "tr", "de", "es"}
+
+
+@pytest.mark.parametrize("lang, text, expected", TABLE, ids=[f"{lang}:{text}" for lang, text, _ in TABLE])
+def test_text_dates(lang, text, expected):
+    parsed = parse_text_date(text, lang, BASE)
+    assert parsed is not None, text
+    if "T" in expected:
+        assert parsed.has_time, text
+        assert parsed.value.strftime("%Y-%m-%dT%H:%M") == expected
+    else:
+        assert parsed.value.date().isoformat() == expected
+
+
+def _resolve(candidates, tz=None, fetched="2024-06-15T12:00:00+00:00"):
+    return resolve_dates([DateCandidate(*c) for c in candidates], fetched_at=fetched, language="ar", timezone=tz)
+
+
+def test_meta_wins_over_visible_date_and_source_recorded():
+    page = lxml_html.fromstring(
+        '<html><head><meta property="article:published_time" content="2020-03-24T09:00:00+03:00"></head>'
+        '<body><h1>T</h1><span class="date">الأربعاء 25 من آذار 2020</span></body></html>'
+    )
+    result = resolve_dates(collect_candidates(page, {}, "https://x.org/a"), fetched_at="2024-06-15T12:00:00+00:00",
+                           language="ar", timezone="Asia/Damascus")
+    assert result.published == "2020-03-24T09:00:00+03:00"
+    assert result.published_source == "meta:article:published_time"
+    assert result.published_tz_assumed is False
+
+
+def test_visible_date_when_no_metadata():
+    page = lxml_html.fromstring('<html><body><h1>T</h1><span class="date">الأربعاء 25 من آذار 2020</span></body></html>')
+    result = resolve_dates(collect_candidates(page, {}, "https://x.org/a", ".date"), fetched_at="2024-06-15T12:00:00+00:00",
+                           language="ar", timezone="Asia/Damascus")
+    assert (result.published, result.published_source, result.published_tz_assumed) == ("2020-03-25", "byline:.date", None)
+
+
+def test_source_order_jsonld_meta_time_url():
+    page = lxml_html.fromstring(
+        '<html><head><meta property="article:published_time" content="2021-01-02"></head>'
+        '<body><time datetime="2021-01-03">x</time></body></html>'
+    )
+    ld = {"datePublished": "2021-01-01T08:00:00Z", "dateModified": "2021-01-05T10:00:00+02:00"}
+    c = collect_candidates(page, ld, "https://x.org/2021/01/04/story/")
+    assert [x.source for x in c if x.kind == "published"][:4] == ["jsonld:datePublished", "meta:article:published_time",
+                                                                   "time:datetime", "byline:time"]
+    assert c[-1].source == "url:path" and c[-1].raw == "2021-01-04"
+    result = resolve_dates(c, fetched_at="2024-06-15T12:00:00+00:00", language="en", timezone=None)
+    assert result.published == "2021-01-01T08:00:00+00:00" and result.published_source == "jsonld:datePublished"
+    assert result.modified == "2021-01-05T10:00:00+02:00" and result.modified_source == "jsonld:dateModified"
+    # without JSON-LD and meta, the URL path is the last resort
+    only_url = resolve_dates(collect_candidates(lxml_html.fromstring("<html><body><p>x</p></body></html>"), {},
+                                                "https://x.org/2021/01/04/story/"),
+                             fetched_at="2024-06-15T12:00:00+00:00", language="en", timezone=None)
+    assert (only_url.published, only_url.published_source) == ("2021-01-04", "url:path")
+
+
+def test_implausible_dates_skipped():
+    result = _resolve([("published", "jsonld:datePublished", "2031-01-01T00:00:00Z"),
+                       ("published", "meta:date", "1970-01-01"),
+                       ("published", "byline:.date", "الأربعاء 25 من آذار 2020")])
+    assert (result.published, result.published_source) == ("2020-03-25", "byline:.date")
+    # one day of clock skew is tolerated
+    skew = _resolve([("published", "jsonld:datePublished", "2024-06-16T06:00:00+00:00")])
+    assert skew.published == "2024-06-16T06:00:00+00:00"
+
+
+def test_time_zones():
+    damascus = _resolve([("published", "meta:article:published_time", "2020-03-25T14:30:00")], tz="Asia/Damascus")
+    assert damascus.published == "2020-03-25T14:30:00+02:00" and damascus.published_tz_assumed is True
+    utc = _resolve([("published", "meta:article:published_time", "2020-03-25T14:30:00")])
+    assert utc.published == "2020-03-25T14:30:00+00:00" and utc.published_tz_assumed is True
+    given = _resolve([("published", "meta:article:published_time", "2020-03-25T14:30:00+03:00")], tz="Asia/Damascus")
+    assert given.published == "2020-03-25T14:30:00+03:00" and given.published_tz_assumed is False
+    summer = _resolve([("published", "byline:.date", "20 تموز 2020 - 10:30")], tz="Asia/Damascus")
+    assert summer.published == "2020-07-20T10:30:00+03:00"
+
+
+def test_no_date_is_null_never_fetch_date():
+    page = lxml_html.fromstring("<html><body><h1>About us</h1><p>We are a newsroom.</p></body></html>")
+    result = resolve_dates(collect_candidates(page, {}, "https://x.org/about/"), fetched_at="2024-06-15T12:00:00+00:00",
+                           language="en", timezone=None)
+    assert result.published is None and result.published_source is None and result.published_tz_assumed is None
