@@ -55,3 +55,18 @@ def article_key(site: str, day: datetime, article_id: str) -> str:
 
 def manifest_key(crawl_id: str) -> str:
     return safe_key(f"crawls/{crawl_id}/manifest.json")
+
+
+def warc_index_key(crawl_id: str, filename: str) -> str:
+    """CDXJ of one finished WARC file (written when the file is closed)."""
+    return safe_key(f"crawls/{crawl_id}/indexes/{filename}.cdxj")
+
+
+def cdxj_key(crawl_id: str) -> str:
+    """The crawl's merged CDXJ index, beside its WARCs."""
+    return safe_key(f"warc/{crawl_id}/index.cdxj")
+
+
+def wacz_key(crawl_id: str) -> str:
+    """The crawl's WACZ package, beside its WARCs."""
+    return safe_key(f"warc/{crawl_id}/{crawl_id}.wacz")

@@ -20,6 +20,12 @@ from urllib.parse import unquote, urlparse
 from archive.keys import safe_key
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class StorageError(Exception):
     """A storage operation failed; the message names the key and the cause."""
 
@@ -95,6 +101,7 @@ class LocalStorage(Storage):
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
         try:
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; archive files follow the umask
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -135,11 +142,15 @@ class LocalStorage(Storage):
         return self._path(key).exists()
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        base = self.root
+        # Walk only the directory the prefix names (e.g. "warc/CRAWL/" or "articles/site/").
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = self.root.joinpath(*folder.split("/")) if folder else self.root
+        if not base.is_dir():
+            return
         for path in sorted(base.rglob("*")):
             if not path.is_file() or path.name.startswith(".tmp-"):
                 continue
-            key = path.relative_to(base).as_posix()
+            key = path.relative_to(self.root).as_posix()
             if key.startswith(prefix):
                 yield key
 

@@ -10,6 +10,8 @@ WARC-Payload-Digest) are computed by warcio.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import logging
 import os
@@ -38,12 +40,15 @@ _RENAMED_HEADERS = {"transfer-encoding": "X-Orig-Transfer-Encoding"}
 
 @dataclass(frozen=True)
 class RecordPointer:
-    """Where a record lives: WARC file name, record id, byte offset and length."""
+    """Where a record lives: WARC file name, record id, byte offset and length (plus its date and digest)."""
 
     file: str
     record_id: str
     offset: int
     length: int
+    date: str = ""
+    payload_digest: str = ""
+    record_type: str = "response"
 
     def as_dict(self) -> dict[str, str | int]:
         return {"file": self.file, "record_id": self.record_id, "offset": self.offset, "length": self.length}
@@ -63,6 +68,29 @@ class HttpExchange:
     protocol: str = "HTTP/1.1"
     ip_address: str | None = None
     date: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RevisitOf:
+    """The earlier capture an identical payload refers to."""
+
+    uri: str
+    date: str
+    record_id: str
+    digest: str
+
+
+def warc_date(dt: datetime | None = None) -> str:
+    """WARC-Date (WARC/1.1: UTC, microseconds, 'Z'); warcio needs a naive UTC datetime."""
+    dt = dt or datetime.now(UTC)
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return str(datetime_to_iso_date(dt, use_micros=True))
+
+
+def payload_digest(body: bytes) -> str:
+    """WARC-Payload-Digest of a body, as warcio writes it (sha1, base32)."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def request_line(method: str, url: str, protocol: str = "HTTP/1.1") -> str:
@@ -167,21 +195,24 @@ class RotatingWarcWriter:
         return self._filename
 
     # -- records ------------------------------------------------------------
-    def write_exchange(self, ex: HttpExchange) -> RecordPointer:
-        """Write the response and request records of one exchange.
+    def write_exchange(self, ex: HttpExchange, revisit_of: RevisitOf | None = None) -> RecordPointer:
+        """Write the response (or revisit) and request records of one exchange.
 
-        Returns the pointer to the response record.  The file is flushed
-        before returning and rotated if it has grown past ``max_size``.
+        With ``revisit_of`` the payload is identical to that earlier capture: a
+        ``revisit`` record (profile identical-payload-digest, HTTP headers only)
+        replaces the response record.  Returns the pointer to the response or
+        revisit record.  The file is flushed before returning and rotated if it
+        has grown past ``max_size``.
         """
         with self._lock:
             if self._fh is None:
                 self._open()
             assert self._writer is not None and self._fh is not None and self._filename is not None
-            date = datetime_to_iso_date(ex.date or datetime.now(UTC), use_micros=True)
+            date = warc_date(ex.date)
 
             resp_headers = StatusAndHeaders(
                 status_line(ex.status),
-                [(_RENAMED_HEADERS.get(k.lower(), k), v) for k, v in ex.response_headers],
+                stored_headers(ex.response_headers, len(ex.body)),
                 protocol=ex.protocol if ex.protocol.startswith("HTTP/1") else "HTTP/1.1",
             )
             warc_headers = {"WARC-Date": date}
@@ -189,14 +220,25 @@ class RotatingWarcWriter:
                 warc_headers["WARC-IP-Address"] = ex.ip_address
             if not ex.protocol.startswith("HTTP/1"):
                 warc_headers["WARC-Protocol"] = ex.protocol.lower().replace("http/2", "h2")
-            response = self._writer.create_warc_record(
-                ex.url,
-                "response",
-                payload=io.BytesIO(ex.body),
-                length=len(ex.body),
-                http_headers=resp_headers,
-                warc_headers_dict=warc_headers,
-            )
+            if revisit_of is not None:
+                warc_headers["WARC-Refers-To"] = revisit_of.record_id
+                response = self._writer.create_revisit_record(
+                    ex.url,
+                    revisit_of.digest,
+                    revisit_of.uri,
+                    revisit_of.date,
+                    http_headers=resp_headers,
+                    warc_headers_dict=warc_headers,
+                )
+            else:
+                response = self._writer.create_warc_record(
+                    ex.url,
+                    "response",
+                    payload=io.BytesIO(ex.body),
+                    length=len(ex.body),
+                    http_headers=resp_headers,
+                    warc_headers_dict=warc_headers,
+                )
             response_id = response.rec_headers.get_header("WARC-Record-ID")
 
             req_headers = StatusAndHeaders(
@@ -219,10 +261,61 @@ class RotatingWarcWriter:
             self._writer.write_record(request)
             self._fh.flush()
             self.records += 2
-            pointer = RecordPointer(self._filename, response_id, offset, length)
+            pointer = RecordPointer(
+                self._filename,
+                response_id,
+                offset,
+                length,
+                date=date,
+                payload_digest=response.rec_headers.get_header("WARC-Payload-Digest") or "",
+                record_type=response.rec_type,
+            )
             if self._fh.tell() >= self.max_size:
                 self._close_locked()
             return pointer
+
+    def write_metadata(self, url: str, concurrent_to: str, fields: list[tuple[str, str]]) -> RecordPointer:
+        """A ``metadata`` record (application/warc-fields) about the capture ``concurrent_to``."""
+        with self._lock:
+            if self._fh is None:
+                self._open()
+            assert self._writer is not None and self._fh is not None and self._filename is not None
+            body = "".join(f"{k}: {v}\r\n" for k, v in fields if v not in (None, "")).encode("utf-8")
+            date = warc_date()
+            record = self._writer.create_warc_record(
+                url,
+                "metadata",
+                payload=io.BytesIO(body),
+                length=len(body),
+                warc_content_type="application/warc-fields",
+                warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
+            )
+            offset = self._fh.tell()
+            self._writer.write_record(record)
+            self._fh.flush()
+            self.records += 1
+            record_id = record.rec_headers.get_header("WARC-Record-ID")
+            pointer = RecordPointer(self._filename, record_id, offset, self._fh.tell() - offset, date, "", "metadata")
+            if self._fh.tell() >= self.max_size:
+                self._close_locked()
+            return pointer
+
+
+def stored_headers(headers: Iterable[tuple[str, str]], body_length: int) -> list[tuple[str, str]]:
+    """Response headers as stored: order and repeats kept; Transfer-Encoding renamed
+    (the stored body is de-chunked); a Content-Length that does not match the stored
+    body is corrected, the server's value kept as X-Orig-Content-Length."""
+    out: list[tuple[str, str]] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower in _RENAMED_HEADERS:
+            out.append((_RENAMED_HEADERS[lower], value))
+        elif lower == "content-length" and value.strip() != str(body_length):
+            out.append(("X-Orig-Content-Length", value))
+            out.append((name, str(body_length)))
+        else:
+            out.append((name, value))
+    return out
 
 
 def _with_host(url: str, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

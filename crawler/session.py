@@ -7,9 +7,16 @@ backend and the WARC writer, and keeps the list of finished WARC files for
 the manifest.  The :class:`~crawler.extensions.archive.ArchiveExtension`
 closes it when the spider closes.
 
+It also keeps the site's payload-digest index for deduplication
+(:mod:`archive.dedup`) and the list of article pages, and when closed writes
+the crawl's CDXJ index and WACZ package (:mod:`archive.packaging`).
+
 Settings read: ``ARCHIVE_URI``, ``ARCHIVE_CRAWL_ID``, ``ARCHIVE_WARC_PREFIX``,
 ``ARCHIVE_WARC_MAX_SIZE``, ``ARCHIVE_WARC_TEMP_DIR``, ``ARCHIVE_OPERATOR``,
-``NEWS_CONTACT_URL``, ``ROBOTSTXT_OBEY``.
+``ARCHIVE_DEDUP_ENABLED``, ``ARCHIVE_PACKAGE_ENABLED``, ``NEWS_CONTACT_URL``,
+``ROBOTSTXT_OBEY``.
+Stats: ``archive/warc/files``, ``archive/warc/bytes``, ``archive/pack/errors``,
+``archive/dedup/errors``.
 """
 
 from __future__ import annotations
@@ -26,8 +33,10 @@ import scrapy
 import trafilatura
 import warcio
 
-from archive.keys import safe_key, slug, warc_key
-from archive.storage import Storage, open_storage
+from archive.dedup import DedupIndex
+from archive.keys import cdxj_key, safe_key, slug, wacz_key, warc_index_key, warc_key
+from archive.packaging import build_wacz, cdxj_for, iso_ts, merge_cdxj
+from archive.storage import Storage, StorageError, open_storage
 from archive.warcwriter import RotatingWarcWriter
 
 if TYPE_CHECKING:
@@ -79,6 +88,10 @@ class ArchiveSession:
         self.warc_dir = Path(temp_dir) / self.crawl_id if temp_dir else self.storage.staging_dir(self.crawl_id)
         self.warc_files: list[dict[str, Any]] = []
         self.articles_written = 0
+        self.pages: list[dict[str, Any]] = []  # article pages for the WACZ
+        self.dedup_enabled = settings.getbool("ARCHIVE_DEDUP_ENABLED")
+        self.package_enabled = settings.getbool("ARCHIVE_PACKAGE_ENABLED")
+        self._dedup: DedupIndex | None = None
         self._warc: RotatingWarcWriter | None = None
         self.closed = False
 
@@ -123,9 +136,34 @@ class ArchiveSession:
             )
         return self._warc
 
+    @property
+    def dedup(self) -> DedupIndex:
+        if self._dedup is None:
+            try:
+                self._dedup = DedupIndex.load(self.storage, self.site)
+            except (StorageError, ValueError, OSError) as exc:
+                self._stat("archive/dedup/errors")
+                logger.error("Could not load the dedup index of site %s (%s); every page is stored in full", self.site, exc)
+                self._dedup = DedupIndex()
+        return self._dedup
+
+    def _stat(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key, count)
+
+    def add_page(self, url: str, fetched_at: str, title: str | None, article_id: str) -> None:
+        self.pages.append({"id": article_id, "url": url, "ts": iso_ts(fetched_at), "title": title})
+
     def _warc_finished(self, path: Path, filename: str) -> None:
         size = path.stat().st_size
         key = warc_key(self.crawl_id, filename)
+        if self.package_enabled:
+            # Index each file as it is finished: a crash later loses no index.
+            try:
+                self.storage.put_bytes(warc_index_key(self.crawl_id, filename), cdxj_for([path]).encode("utf-8"))
+            except Exception as exc:  # cdxj-indexer or storage: never lose the WARC for it
+                self._stat("archive/pack/errors")
+                logger.error("Could not index %s (%s); run scrapy archive-pack %s", filename, exc, self.crawl_id)
         self.storage.put_file(key, path)
         self.warc_files.append({"file": filename, "key": key, "bytes": size})
         stats = self.crawler.stats
@@ -139,3 +177,58 @@ class ArchiveSession:
         self.closed = True
         if self._warc is not None:
             self._warc.close()
+        if self._dedup is not None and self._dedup.dirty:
+            try:
+                self._dedup.save(self.storage, self.site)
+            except StorageError as exc:
+                self._stat("archive/dedup/errors")
+                logger.error("Could not save the dedup index of site %s: %s", self.site, exc)
+        if self.package_enabled and self.warc_files:
+            try:
+                pack_crawl(self.storage, self.crawl_id, [f["file"] for f in self.warc_files], self.pages, self.site)
+            except Exception as exc:
+                self._stat("archive/pack/errors")
+                logger.error("Could not build the CDXJ/WACZ of crawl %s (%s); run scrapy archive-pack %s", self.crawl_id, exc, self.crawl_id)
+
+
+def pack_crawl(
+    storage: Storage,
+    crawl_id: str,
+    warc_files: list[str],
+    pages: list[dict[str, Any]],
+    site: str,
+    reindex: bool = False,
+) -> dict[str, str]:
+    """Write the crawl's merged CDXJ and its WACZ from its WARC files; return their keys.
+
+    Per-file indexes written during the crawl are reused unless ``reindex``.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="news-pack-") as tmp:
+        paths: list[Path] = []
+        parts: list[str] = []
+        for name in sorted(warc_files):
+            key = warc_key(crawl_id, name)
+            local = storage.local_path(key)
+            if local is None or not local.exists():
+                data = storage.get_bytes(key)
+                if data is None:
+                    raise StorageError(f"WARC {key} is missing from {storage.describe()}")
+                local = Path(tmp) / name
+                local.write_bytes(data)
+            paths.append(local)
+            part = None if reindex else storage.get_bytes(warc_index_key(crawl_id, name))
+            if part is None:
+                text = cdxj_for([local])
+                storage.put_bytes(warc_index_key(crawl_id, name), text.encode("utf-8"))
+                parts.append(text)
+            else:
+                parts.append(part.decode("utf-8"))
+        cdxj = merge_cdxj(parts)
+        storage.put_bytes(cdxj_key(crawl_id), cdxj.encode("utf-8"), "text/plain; charset=utf-8")
+        out = Path(tmp) / f"{crawl_id}.wacz"
+        build_wacz(out, paths, cdxj, pages, title=f"{site} — crawl {crawl_id}", software=software_string(),
+                   main_page_url=pages[0]["url"] if pages else None)
+        storage.put_file(wacz_key(crawl_id), out)
+    return {"cdxj": cdxj_key(crawl_id), "wacz": wacz_key(crawl_id)}

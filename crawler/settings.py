@@ -37,6 +37,11 @@ DOWNLOAD_TIMEOUT = 60
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+# Breadth-first order: with a bounded link depth, a page is reached by its
+# shortest path, so crawls of the same site fetch the same pages.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
@@ -80,6 +85,12 @@ ARCHIVE_WARC_TEMP_DIR = ""
 ARCHIVE_OPERATOR = ""
 # Write the article JSON records.
 ARCHIVE_JSON_ENABLED = True
+# Deduplicate across crawls: an unchanged payload becomes a revisit record.
+ARCHIVE_DEDUP_ENABLED = True
+# Write metadata records (discovery path, depth, referrer, outlinks) per capture.
+ARCHIVE_WARC_METADATA = True
+# Build the crawl's CDXJ index and WACZ package when the crawl ends.
+ARCHIVE_PACKAGE_ENABLED = True
 
 # --- Extraction (EXTRACT_*) ----------------------------------------------
 # Minimum length (characters) of extracted text for a page to become an

@@ -87,6 +87,9 @@ class JsonExportPipeline:
             raise DropItem(f"{item.url}: storage error: {exc}") from exc
         self.written += 1
         session.articles_written += 1
+        session.add_page(item.url, item.fetched_at, item.title, item.id)
+        if session.dedup_enabled and item.warc is not None:
+            session.dedup.set_article(item.url, key)
         repetition = getattr(self.crawler, "repetition_pipeline", None)
         if repetition is not None:
             repetition.record_written(item.site, key)

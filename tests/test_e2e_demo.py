@@ -77,7 +77,8 @@ def test_every_fetched_url_has_request_and_response(demo_crawl, demo_server, rec
     for _, rec, _ in records:
         uri = rec.rec_headers.get_header("WARC-Target-URI")
         if uri:
-            by_type[rec.rec_type].append(urlsplit(uri).path + (f"?{urlsplit(uri).query}" if urlsplit(uri).query else ""))
+            # a revisit (same URL fetched again with an identical payload) stands for a response
+            by_type["response" if rec.rec_type == "revisit" else rec.rec_type].append(urlsplit(uri).path + (f"?{urlsplit(uri).query}" if urlsplit(uri).query else ""))
     served = [path for method, path, _ in demo_server.requests if method == "GET"]
     assert sorted(by_type["response"]) == sorted(by_type["request"])
     # every request the server received for this crawl is in the WARC (other tests may add more later)
@@ -92,7 +93,8 @@ def test_every_fetched_url_has_request_and_response(demo_crawl, demo_server, rec
 
 
 def test_request_response_linked(records):
-    responses = {rec.rec_headers.get_header("WARC-Record-ID"): rec for _, rec, _ in records if rec.rec_type == "response"}
+    responses = {rec.rec_headers.get_header("WARC-Record-ID"): rec for _, rec, _ in records
+                 if rec.rec_type in ("response", "revisit")}
     requests = [rec for _, rec, _ in records if rec.rec_type == "request"]
     assert len(requests) == len(responses)
     for req in requests:

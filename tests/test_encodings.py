@@ -78,6 +78,17 @@ def test_crawl_decodes_every_variant(encoded_site, tmp_path):
     for path, rec in records.items():
         assert rec["title"] == TITLE, path
         assert rec["text"] == "\n\n".join(PARAGRAPHS), path
+    # the WARC holds the bytes exactly as served (windows-1256, ISO-8859-6, BOM …)
+    from warcio.archiveiterator import ArchiveIterator
+
+    stored = {}
+    for warc in result.warc_paths():
+        with open(warc, "rb") as fh:
+            for r in ArchiveIterator(fh):
+                if r.rec_type == "response":
+                    stored[urlsplit(r.rec_headers.get_header("WARC-Target-URI")).path] = r.raw_stream.read()
+    for path, (_ctype, body) in VARIANTS.items():
+        assert stored[path] == body, path
 
 
 @pytest.mark.parametrize("path", sorted(VARIANTS))

@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import io
 import os
+import re
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -13,7 +14,10 @@ from archive.warcwriter import HttpExchange, RotatingWarcWriter
 
 
 def _exchange(i: int, body: bytes, headers=None) -> HttpExchange:
+    from datetime import UTC, datetime
+
     return HttpExchange(
+        date=datetime.now(UTC),
         url=f"http://example.org/p/{i}?q=a%20b&x=1",
         method="GET",
         request_headers=[("User-Agent", "test"), ("Accept-Encoding", "gzip")],
@@ -40,6 +44,8 @@ def test_records_digests_and_pointers(tmp_path):
     with open(path, "rb") as fh:
         records = list(ArchiveIterator(fh))
     assert [r.rec_type for r in records] == ["warcinfo", "response", "request"]
+    for r in records:  # WARC/1.1 dates: UTC with microseconds and a Z, nothing else
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z", r.rec_headers.get_header("WARC-Date"))
     assert records[0].rec_headers.get_header("WARC-Filename") == name
     resp, req = records[1], records[2]
     assert req.rec_headers.get_header("WARC-Concurrent-To") == resp.rec_headers.get_header("WARC-Record-ID")
@@ -75,3 +81,20 @@ def test_rotation(tmp_path):
             types = [r.rec_type for r in ArchiveIterator(fh)]
         assert types[0] == "warcinfo"
     assert not list(tmp_path.glob("*.open"))
+
+
+def test_http2_and_content_length_fidelity(tmp_path):
+    writer = RotatingWarcWriter(tmp_path)
+    ex = _exchange(1, b"0123456789", [("Content-Length", "99"), ("Content-Type", "application/octet-stream")])
+    ex.protocol = "HTTP/2"
+    writer.write_exchange(ex)
+    writer.close()
+    with open(next(tmp_path.glob("*.warc.gz")), "rb") as fh:
+        for resp in ArchiveIterator(fh):
+            if resp.rec_type == "response":
+                body = resp.raw_stream.read()
+                break
+    assert resp.rec_headers.get_header("WARC-Protocol") == "h2"
+    assert resp.http_headers.protocol == "HTTP/1.1"
+    assert resp.http_headers.get_header("Content-Length") == "10" and body == b"0123456789"
+    assert resp.http_headers.get_header("X-Orig-Content-Length") == "99"

@@ -74,6 +74,12 @@ class Command(ScrapyCommand):
     requires_project = True
     default_settings = {"LOG_LEVEL": "WARNING"}
 
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        # Quiet by default (the project's LOG_LEVEL is for crawls); --loglevel still wins.
+        self.settings.set("LOG_LEVEL", "WARNING", priority="command")
+
     def syntax(self) -> str:
         return "PATH --url URL [--site NAME] [--content-type TYPE]"
 

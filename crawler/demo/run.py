@@ -52,17 +52,24 @@ def summarize(archive: Path, crawl_id: str) -> str:
         f"Crawl {crawl_id}: {manifest['finish_reason']}",
         f"  pages fetched:    {counts['responses']} HTTP responses ({counts['requests']} requests)",
         f"  articles written: {counts['articles_written']}  -> {archive / 'articles'}",
-        f"  WARC files:       {counts['warc_files']} ({counts['warc_bytes']:,} bytes, {counts['warc_records']} records)",
+        f"  WARC files:       {counts['warc_files']} ({counts['warc_bytes']:,} bytes, {counts['warc_records']} records; "
+        f"{counts.get('warc_responses', 0)} responses, {counts.get('warc_revisits', 0)} revisits of unchanged pages)",
     ]
     for f in manifest["warc_files"]:
         lines.append(f"    {archive / f['key']}")
+    for name in ("index.cdxj", f"{crawl_id}.wacz"):
+        path = archive / "warc" / crawl_id / name
+        if path.exists():
+            lines.append(f"    {path}  ({'CDXJ index' if name.endswith('cdxj') else 'WACZ package'})")
     lines.append(f"  manifest:         {archive / 'crawls' / crawl_id / 'manifest.json'}")
     records = []
     for path in sorted((archive / "articles").rglob("*.json")):
         rec = json.loads(path.read_text(encoding="utf-8"))
         if rec.get("warc") and any(rec["warc"]["file"] == f["file"] for f in manifest["warc_files"]):
             records.append((path, rec))
-    if records:
+    if not records:
+        lines += ["", "No new or changed article in this crawl: unchanged pages were stored as revisit records."]
+    else:
         path, rec = next(((p, r) for p, r in records if "jaish-al-izza" in r["url"] or "372146" in r["url"]), records[0])
         first = rec["text"].split("\n\n")[:2]
         lines += [
@@ -82,10 +89,21 @@ def summarize(archive: Path, crawl_id: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--archive", default="./archive", help="archive directory (default ./archive)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8765,  # the README shows this address
+        help="port of the demo site (default 8765; a fixed port keeps URLs stable, so a second demo "
+        "crawl deduplicates against the first; a free port is used if it is taken)",
+    )
     args = parser.parse_args(argv)
     archive = Path(args.archive).resolve()
     crawl_id = f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
-    with DemoServer() as server:
+    try:
+        server = DemoServer(port=args.port).start()
+    except OSError:
+        server = DemoServer().start()
+    with server:
         print(f"Demo news site serving at {server.url}", flush=True)
         code = run_crawl(server.url, archive, crawl_id)
     if code != 0:

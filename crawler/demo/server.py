@@ -133,7 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
         demo = self.server.demo
         path = self._request_path()
         demo._record((self.command, path, dict(self.headers.items())))
-        status, headers, body = site.render(path, base_url=demo.base_url)
+        override = demo.overrides.get(path.split("?", 1)[0])
+        status, headers, body = override if override else site.render(path, base_url=demo.base_url)
         headers = list(headers)
 
         if status == 200 and self._not_modified(headers):
@@ -186,6 +187,9 @@ class DemoServer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._requests: list[RequestRecord] = []
+        # path -> (status, headers, body) served instead of the rendered page
+        # (tests use it to change a page between two crawls).
+        self.overrides: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {}
 
     # -- lifecycle ---------------------------------------------------------
 

@@ -9,8 +9,20 @@ bodies with their Content-Encoding, 3xx responses before they are followed,
 The pointer to the response record (file, record id, offset, length) is put
 in ``request.meta["warc"]`` for the item pipelines.
 
-Settings read: ``ARCHIVE_WARC_ENABLED`` (plus the session's ``ARCHIVE_*``).
+Deduplication: a 2xx response whose payload digest equals the site's last
+capture of the same URL (``archive.dedup``) is written as a ``revisit`` record
+(WARC-Profile identical-payload-digest, WARC-Refers-To*), and
+``request.meta["warc_revisit"]`` tells the spider the page is unchanged.
+
+Metadata records (``ARCHIVE_WARC_METADATA``): for responses that never reach a
+spider callback (redirects, errors, robots.txt) this middleware writes the
+``metadata`` record (referrer, discovery path, depth; a redirect's Location as
+outlink); for the others the spider writes it with the outlinks it found.
+
+Settings read: ``ARCHIVE_WARC_ENABLED``, ``ARCHIVE_DEDUP_ENABLED``,
+``ARCHIVE_WARC_METADATA`` (plus the session's ``ARCHIVE_*``).
 Stats: ``archive/warc/records``, ``archive/warc/exchanges``,
+``archive/warc/responses``, ``archive/warc/revisits``, ``archive/warc/metadata``,
 ``archive/warc/errors``.
 """
 
@@ -23,8 +35,9 @@ from typing import TYPE_CHECKING
 from scrapy import Request
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 
-from archive.warcwriter import HttpExchange
+from archive.warcwriter import HttpExchange, RevisitOf, payload_digest
 from crawler.session import ArchiveSession
 
 if TYPE_CHECKING:
@@ -50,6 +63,7 @@ class WarcCaptureMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
+        self.write_metadata = crawler.settings.getbool("ARCHIVE_WARC_METADATA")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
@@ -79,14 +93,61 @@ class WarcCaptureMiddleware:
             date=request.meta.pop("warc_request_time", None) or datetime.now(UTC),
         )
         request.meta["warc_fetched_at"] = exchange.date
+        digest = payload_digest(exchange.body)
+        revisit_of = None
+        capture = None
+        dedup = session.dedup if session.dedup_enabled and 200 <= response.status < 300 and exchange.body else None
+        if dedup is not None:
+            capture = dedup.lookup(request.url, digest)
+            if capture is not None:
+                revisit_of = RevisitOf(request.url, capture.date, capture.record_id, digest)
         try:
-            pointer = session.warc.write_exchange(exchange)
+            pointer = session.warc.write_exchange(exchange, revisit_of)
+            records = 2
+            if self.write_metadata and not self._reaches_callback(request, response):
+                session.warc.write_metadata(request.url, pointer.record_id, capture_fields(request, response))
+                records += 1
+                self.stats.inc_value("archive/warc/metadata")
         except OSError as exc:
             # Not fatal for the crawl, but loud: the exchange is not archived.
             self.stats.inc_value("archive/warc/errors")
             logger.error("Could not write WARC records for %s: %s", request.url, exc)
             return response
         request.meta["warc"] = pointer.as_dict()
+        if revisit_of is not None:
+            request.meta["warc_revisit"] = True
+            request.meta["warc_revisit_article"] = capture.article_key if capture is not None else None
+            self.stats.inc_value("archive/warc/revisits")
+        else:
+            self.stats.inc_value("archive/warc/responses")
+            if dedup is not None:
+                dedup.record(request.url, digest, pointer.date, pointer.record_id)
         self.stats.inc_value("archive/warc/exchanges")
-        self.stats.inc_value("archive/warc/records", 2)
+        self.stats.inc_value("archive/warc/records", records)
         return response
+
+    @staticmethod
+    def _reaches_callback(request: Request, response: Response) -> bool:
+        """Will a spider callback see this response (and write its metadata record)?"""
+        if request.callback is NO_CALLBACK:  # e.g. robots.txt fetched by RobotsTxtMiddleware
+            return False
+        return 200 <= response.status < 300
+
+
+def capture_fields(request: Request, response: Response | None, outlinks: list[str] | None = None) -> list[tuple[str, str]]:
+    """warc-fields of a metadata record: referrer, discovery path, depth, outlinks."""
+    meta = request.meta
+    referer = request.headers.get(b"Referer")
+    fields = [
+        ("via", referer.decode("latin-1") if referer else ""),
+        ("discovery", str(meta.get("discovery", ""))),
+        ("hopsFromSeed", str(meta.get("link_depth", ""))),
+        ("depth", str(meta.get("depth", ""))),
+        ("fetchTimeMs", str(int(1000 * meta["download_latency"])) if "download_latency" in meta else ""),
+    ]
+    if response is not None and 300 <= response.status < 400 and response.headers.get(b"Location"):
+        location = response.headers.get(b"Location") or b""
+        fields.append(("outlink", f"{response.urljoin(location.decode('latin-1'))} R Location"))
+    for link in outlinks or []:
+        fields.append(("outlink", f"{link} L a/@href"))
+    return fields

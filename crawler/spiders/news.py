@@ -200,7 +200,6 @@ class NewsSpider(Spider):
         for url in self.profile.start_urls:
             req = self._req(url, self.parse_page, "seed", depth=0)
             if req is not None:
-                req.dont_filter = True
                 yield req
         for url in self.profile.feeds:
             req = self._req(url, self.parse_feed, "feed", depth=self.link_depth)
@@ -234,6 +233,38 @@ class NewsSpider(Spider):
             if req is not None:
                 yield req
 
+    # -- archive ----------------------------------------------------------------
+    def _archive_metadata(self, response: Response, outlinks: list[str]) -> None:
+        """Write the WARC metadata record of this capture, with the outlinks found in it."""
+        pointer = response.meta.get("warc")
+        if not pointer or response.request is None or not self.crawler.settings.getbool("ARCHIVE_WARC_METADATA"):
+            return
+        from crawler.middlewares.warc import capture_fields
+        from crawler.session import ArchiveSession
+
+        session = ArchiveSession.from_crawler(self.crawler)
+        if session.closed:
+            return
+        if response.meta.get("warc_revisit"):
+            outlinks = []  # identical payload: the outlinks are those of the capture it refers to
+        try:
+            session.warc.write_metadata(response.url, pointer["record_id"], capture_fields(response.request, response, outlinks))
+        except OSError as exc:
+            self.crawler.stats.inc_value("archive/warc/errors")
+            logger.error("Could not write the WARC metadata record of %s: %s", response.url, exc)
+            return
+        self.crawler.stats.inc_value("archive/warc/metadata")
+        self.crawler.stats.inc_value("archive/warc/records")
+
+    def _unchanged_article(self, response: Response) -> bool:
+        """A revisit of a page whose article JSON is already in the archive: nothing to rewrite."""
+        key = response.meta.get("warc_revisit_article")
+        if not response.meta.get("warc_revisit") or not key:
+            return False
+        from crawler.session import ArchiveSession
+
+        return ArchiveSession.from_crawler(self.crawler).storage.exists(key)
+
     # -- robots.txt -------------------------------------------------------------
     def _robots_parsed(self, robotparser: Any, request: Request) -> None:
         """Scrapy's robots_parsed signal: schedule the sitemaps robots.txt lists."""
@@ -265,7 +296,9 @@ class NewsSpider(Spider):
     def parse_robots(self, response: Response) -> Iterator[Request]:
         origin = f"{urlsplit(response.url).scheme}://{urlsplit(response.url).netloc}"
         text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-        yield from self._robots_sitemaps(list(sitemap_urls_from_robots(text, base_url=response.url)), origin)
+        sitemaps = list(sitemap_urls_from_robots(text, base_url=response.url))
+        self._archive_metadata(response, sitemaps)
+        yield from self._robots_sitemaps(sitemaps, origin)
 
     def _allowed(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -295,6 +328,11 @@ class NewsSpider(Spider):
         return body
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
+        outlinks: list[str] = []
+        yield from self._parse_sitemap(response, outlinks)
+        self._archive_metadata(response, outlinks)
+
+    def _parse_sitemap(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         body = self._xml_body(response)
         root = None
         if body and body.lstrip()[:1] == b"<":
@@ -304,7 +342,7 @@ class NewsSpider(Spider):
                 root = None
         if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
             if isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower():
-                yield from self.parse_page(response)
+                yield from self._parse_page(response, outlinks)
                 return
             self.crawler.stats.inc_value("news/sitemaps/invalid")
             logger.warning("Sitemap %s: not a sitemap (no <urlset> or <sitemapindex>); skipped", response.url)
@@ -323,6 +361,7 @@ class NewsSpider(Spider):
             if not loc:
                 continue
             loc = urljoin(response.url, loc)
+            outlinks.append(loc)
             lastmod = parse_any_date(fields.get("lastmod"))
             if kind == "sitemapindex":
                 if self.since and lastmod and lastmod.date() < self.since:
@@ -349,6 +388,11 @@ class NewsSpider(Spider):
 
     # -- feeds --------------------------------------------------------------------
     def parse_feed(self, response: Response) -> Iterator[Any]:
+        outlinks: list[str] = []
+        yield from self._parse_feed(response, outlinks)
+        self._archive_metadata(response, outlinks)
+
+    def _parse_feed(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         body = self._xml_body(response)
         root = None
         if body and body.lstrip()[:1] == b"<":
@@ -358,7 +402,7 @@ class NewsSpider(Spider):
                 root = None
         if root is None or _local(root.tag).lower() not in ("rss", "feed", "rdf"):
             if isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower():
-                yield from self.parse_page(response)
+                yield from self._parse_page(response, outlinks)
                 return
             self.crawler.stats.inc_value("news/feeds/invalid")
             logger.warning("Feed %s: not RSS or Atom; skipped", response.url)
@@ -388,6 +432,7 @@ class NewsSpider(Spider):
             if not link:
                 continue
             link = urljoin(response.url, link)
+            outlinks.append(link)
             published = parse_any_date(date_text)
             if self._outside_window(published, None):
                 self.crawler.stats.inc_value("news/skipped/out_of_window")
@@ -406,6 +451,11 @@ class NewsSpider(Spider):
 
     # -- pages --------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:
+        outlinks: list[str] = []
+        yield from self._parse_page(response, outlinks)
+        self._archive_metadata(response, outlinks)
+
+    def _parse_page(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         stats = self.crawler.stats
         if not isinstance(response, TextResponse):
             stats.inc_value("news/pages/not_html")
@@ -414,9 +464,9 @@ class NewsSpider(Spider):
         head = response.body[:512].lstrip().lower()
         if "xml" in ctype or head.startswith(b"<?xml") or head.startswith(b"<rss"):
             if b"<rss" in head or b"<feed" in head or b"<rdf" in head:
-                yield from self.parse_feed(response)
+                yield from self._parse_feed(response, outlinks)
             else:
-                yield from self.parse_sitemap(response)
+                yield from self._parse_sitemap(response, outlinks)
             return
         if "html" not in ctype and b"<html" not in head and b"<!doctype html" not in head:
             stats.inc_value("news/pages/not_html")
@@ -436,7 +486,10 @@ class NewsSpider(Spider):
             min_chars=self.min_chars,
             tree=tree,
         )
-        if verdict.is_article:
+        if verdict.is_article and self._unchanged_article(response):
+            stats.inc_value("news/pages/unchanged")
+            logger.debug("Unchanged since the last crawl (revisit), JSON kept: %s", response.url)
+        elif verdict.is_article:
             stats.inc_value("news/pages/article")
             yield self._page_item(response, verdict.reason)
         else:
@@ -448,14 +501,17 @@ class NewsSpider(Spider):
             '//link[@rel="alternate"][contains(@type,"rss") or contains(@type,"atom")]/@href'
         ):
             feed = urljoin(response.url, str(href))
+            outlinks.append(feed)
             if self._allowed(feed) and "comments" not in feed:
                 req = self._req(feed, self.parse_feed, "feed", depth=self.link_depth)
                 if req is not None:
                     yield req
 
+        links = self.link_extractor.extract_links(response)
+        outlinks.extend(link.url for link in links)
         if depth >= self.link_depth or (verdict.is_article and not self.follow_article_links):
             return
-        for link in self.link_extractor.extract_links(response):
+        for link in links:
             if not self._allowed(link.url) or classify_url(link.url, self.profile) == "asset":
                 continue
             req = self._req(link.url, self.parse_page, "link", depth=depth + 1)

@@ -1,0 +1,85 @@
+"""Payload-digest index for deduplication across crawls of a site.
+
+For each URL the index keeps the latest full capture: payload digest, WARC
+date, record id and — once written — the key of the article JSON made from it.
+When a new 2xx response of a URL has the same payload digest, the WARC gets a
+``revisit`` record pointing at that capture instead of the bytes again, and
+the article JSON is not rewritten.
+
+Stored in the archive at ``state/{site}/dedup.json.gz`` (one JSON object,
+gzipped), loaded when a crawl of the site starts and saved atomically when it
+ends, so any machine with the same ``ARCHIVE_URI`` continues it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from archive.keys import safe_key, slug
+from archive.storage import Storage
+
+VERSION = 1
+
+
+def dedup_key(site: str) -> str:
+    return safe_key(f"state/{slug(site)}/dedup.json.gz")
+
+
+@dataclass
+class Capture:
+    digest: str
+    date: str
+    record_id: str
+    article_key: str | None = None
+
+
+class DedupIndex:
+    def __init__(self) -> None:
+        self.captures: dict[str, Capture] = {}
+        self.dirty = False
+
+    def lookup(self, url: str, digest: str) -> Capture | None:
+        """The earlier capture of ``url`` with this payload digest, if any."""
+        capture = self.captures.get(url)
+        return capture if capture is not None and capture.digest == digest else None
+
+    def record(self, url: str, digest: str, date: str, record_id: str) -> None:
+        """A full response of ``url`` was written."""
+        old = self.captures.get(url)
+        keep_article = old.article_key if old is not None and old.digest == digest else None
+        self.captures[url] = Capture(digest, date, record_id, keep_article)
+        self.dirty = True
+
+    def set_article(self, url: str, key: str) -> None:
+        capture = self.captures.get(url)
+        if capture is not None and capture.article_key != key:
+            capture.article_key = key
+            self.dirty = True
+
+    def to_bytes(self) -> bytes:
+        data = {
+            "version": VERSION,
+            "captures": {u: [c.digest, c.date, c.record_id, c.article_key] for u, c in self.captures.items()},
+        }
+        return gzip.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), mtime=0)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> DedupIndex:
+        index = cls()
+        data: dict[str, Any] = json.loads(gzip.decompress(raw))
+        if data.get("version") == VERSION:
+            for url, (digest, date, record_id, article_key) in data.get("captures", {}).items():
+                index.captures[url] = Capture(digest, date, record_id, article_key)
+        return index
+
+    @classmethod
+    def load(cls, storage: Storage, site: str) -> DedupIndex:
+        raw = storage.get_bytes(dedup_key(site))
+        return cls.from_bytes(raw) if raw else cls()
+
+    def save(self, storage: Storage, site: str) -> None:
+        storage.put_bytes(dedup_key(site), self.to_bytes(), "application/gzip")
+        self.dirty = False
