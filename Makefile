@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench eval clean venv
+.PHONY: demo demo-s3 test lint typecheck bench eval clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ venv: $(STAMP)
 ## Serve the bundled demo site on 127.0.0.1 and crawl it into ./archive.
 demo: $(STAMP)
 	$(BIN)/python -m crawler.demo.run --archive ./archive
+
+## The same demo crawl into a local S3 store (SeaweedFS on 127.0.0.1).
+demo-s3: $(STAMP)
+	$(BIN)/python -m crawler.demo.run --archive ./archive --s3
 
 ## The whole test suite (plus the linter).
 test: $(STAMP)

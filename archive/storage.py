@@ -15,6 +15,7 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from archive.keys import safe_key
@@ -52,12 +53,24 @@ class Storage(ABC):
         """True if ``key`` exists."""
 
     @abstractmethod
-    def list(self, prefix: str = "") -> Iterator[str]:
+    def keys(self, prefix: str = "") -> Iterator[str]:
         """Yield keys under ``prefix`` (sorted)."""
 
     def local_path(self, key: str) -> Path | None:
         """The file holding ``key`` when the store is a local directory, else None."""
         return None
+
+    def fetch_to(self, key: str, dest: Path) -> bool:
+        """Copy ``key`` to the local file ``dest``; False if there is no such key."""
+        data = self.get_bytes(key)
+        if data is None:
+            return False
+        Path(dest).write_bytes(data)
+        return True
+
+    def close(self, timeout: float = 0.0) -> list[str]:
+        """Finish pending uploads (spooling stores); return the keys still unsent."""
+        return []
 
     def staging_dir(self, crawl_id: str) -> Path:
         """A local directory where files being written (open WARCs) live."""
@@ -141,7 +154,7 @@ class LocalStorage(Storage):
     def exists(self, key: str) -> bool:
         return self._path(key).exists()
 
-    def list(self, prefix: str = "") -> Iterator[str]:
+    def keys(self, prefix: str = "") -> Iterator[str]:
         # Walk only the directory the prefix names (e.g. "warc/CRAWL/" or "articles/site/").
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         base = self.root.joinpath(*folder.split("/")) if folder else self.root
@@ -155,17 +168,36 @@ class LocalStorage(Storage):
                 yield key
 
 
-def open_storage(uri: str) -> Storage:
+def open_storage(uri: str, settings: Any = None, on_event: Any = None, start_uploader: bool = True) -> Storage:
     """Build the backend named by ``ARCHIVE_URI``.
 
-    A plain path or ``file://`` URI gives :class:`LocalStorage`.
+    A plain path or ``file://`` URI gives :class:`LocalStorage`; ``s3://bucket/prefix``
+    gives an S3 store behind a local spool (:class:`archive.spool.SpoolingStorage`).
     """
     if not uri:
-        raise StorageError("ARCHIVE_URI is empty: set it to a directory (./archive) or a file:// URI")
+        raise StorageError("ARCHIVE_URI is empty: set it to a directory (./archive), a file:// URI or s3://bucket/prefix")
     parsed = urlparse(uri)
+    if parsed.scheme == "s3":
+        from archive.s3 import S3Storage, s3_config_from_settings
+        from archive.spool import SpoolingStorage
+
+        remote = S3Storage(s3_config_from_settings(uri, settings))
+
+        def get(name: str, default: Any) -> Any:
+            value = settings.get(name) if settings is not None else None
+            return default if value in (None, "") else value
+
+        return SpoolingStorage(
+            remote,
+            get("ARCHIVE_SPOOL_DIR", "./archive-spool"),
+            keep_local=str(get("ARCHIVE_S3_KEEP_LOCAL", False)).lower() in ("1", "true", "yes"),
+            max_delay=float(get("ARCHIVE_SPOOL_RETRY_MAX_DELAY", 60)),
+            on_event=on_event,
+            start=start_uploader,
+        )
     if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
         path = unquote(parsed.path) if parsed.scheme == "file" else uri
         return LocalStorage(path)
     raise StorageError(
-        f"ARCHIVE_URI={uri!r}: unsupported scheme {parsed.scheme!r}; use a local path or file:// URI"
+        f"ARCHIVE_URI={uri!r}: unsupported scheme {parsed.scheme!r}; use a local path, a file:// URI or s3://bucket/prefix"
     )

@@ -79,7 +79,9 @@ class ArchiveSession:
         self.started_at = datetime.now(UTC)
         self.crawl_id = settings.get("ARCHIVE_CRAWL_ID") or new_crawl_id(site, self.started_at)
         safe_key(self.crawl_id)
-        self.storage: Storage = open_storage(settings.get("ARCHIVE_URI"))
+        self.storage: Storage = open_storage(settings.get("ARCHIVE_URI"), settings, on_event=self._upload_event)
+        self.close_timeout = settings.getfloat("ARCHIVE_SPOOL_CLOSE_TIMEOUT")
+        self.unsent: list[str] = []
         self.contact = settings.get("NEWS_CONTACT_URL", "")
         self.operator = settings.get("ARCHIVE_OPERATOR", "")
         self.warc_prefix = settings.get("ARCHIVE_WARC_PREFIX", "news")
@@ -147,6 +149,14 @@ class ArchiveSession:
                 self._dedup = DedupIndex()
         return self._dedup
 
+    def _upload_event(self, name: str, count: int) -> None:
+        self._stat(f"archive/upload/{name}", count)
+
+    def finish_uploads(self) -> list[str]:
+        """Send what is still pending (spooling stores), retrying up to ARCHIVE_SPOOL_CLOSE_TIMEOUT."""
+        self.unsent = self.storage.close(self.close_timeout)
+        return self.unsent
+
     def _stat(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key, count)
@@ -212,11 +222,9 @@ def pack_crawl(
             key = warc_key(crawl_id, name)
             local = storage.local_path(key)
             if local is None or not local.exists():
-                data = storage.get_bytes(key)
-                if data is None:
-                    raise StorageError(f"WARC {key} is missing from {storage.describe()}")
                 local = Path(tmp) / name
-                local.write_bytes(data)
+                if not storage.fetch_to(key, local):
+                    raise StorageError(f"WARC {key} is missing from {storage.describe()}")
             paths.append(local)
             part = None if reindex else storage.get_bytes(warc_index_key(crawl_id, name))
             if part is None:

@@ -92,6 +92,27 @@ ARCHIVE_WARC_METADATA = True
 # Build the crawl's CDXJ index and WACZ package when the crawl ends.
 ARCHIVE_PACKAGE_ENABLED = True
 
+# --- S3-compatible storage (ARCHIVE_S3_*, ARCHIVE_SPOOL_*; credentials: AWS_*) --
+# S3 URL style: "auto", "path" (MinIO, SeaweedFS, Ceph) or "virtual".
+ARCHIVE_S3_ADDRESSING_STYLE = "auto"
+# botocore request/response checksum mode; "when_required" works on AWS,
+# SeaweedFS and Ceph ("when_supported" sends checksums some stores reject).
+ARCHIVE_S3_CHECKSUM = "when_required"
+# Multipart part size for WARC/WACZ uploads (bytes, at least 5 MiB).
+ARCHIVE_S3_PART_SIZE = 16 * 1024 * 1024
+# Keep a local copy of every uploaded object in ARCHIVE_SPOOL_DIR/.../uploaded/.
+ARCHIVE_S3_KEEP_LOCAL = False
+# Object lock retention for WARCs and article JSON: "GOVERNANCE" or "COMPLIANCE".
+ARCHIVE_S3_OBJECT_LOCK_MODE = ""
+# Retention period in days (with ARCHIVE_S3_OBJECT_LOCK_MODE).
+ARCHIVE_S3_OBJECT_LOCK_DAYS = 0
+# Local outbox for a remote store: every output is written here first.
+ARCHIVE_SPOOL_DIR = "./archive-spool"
+# Longest pause between upload retries while the store is down (seconds).
+ARCHIVE_SPOOL_RETRY_MAX_DELAY = 60
+# How long the end of a crawl keeps retrying uploads before reporting them unsent.
+ARCHIVE_SPOOL_CLOSE_TIMEOUT = 300
+
 # --- Extraction (EXTRACT_*) ----------------------------------------------
 # Minimum length (characters) of extracted text for a page to become an
 # article record; shorter pages are dropped (stat extract/dropped/empty).

@@ -193,7 +193,12 @@ class RepetitionPipeline:
 
     def _reclean(self, storage: Storage, learner: RepetitionLearner, keys: list[str]) -> None:
         for key in keys:
-            raw = storage.get_bytes(key)
+            try:
+                raw = storage.get_bytes(key)
+            except StorageError as exc:
+                self.stats.inc_value("clean/repeat/state_errors")
+                logger.error("Could not re-clean %s (store unavailable: %s); it keeps its template blocks", key, exc)
+                continue
             if raw is None:
                 continue
             record = json.loads(raw)
@@ -206,6 +211,11 @@ class RepetitionPipeline:
             record["removed"] += [
                 {"kind": "repeated", "text": b[:500], "rule": f"repeated:{self.min_pages}+pages:reclean"} for b in removed
             ]
-            storage.put_bytes(key, dumps_record(record), "application/json; charset=utf-8")
+            try:
+                storage.put_bytes(key, dumps_record(record), "application/json; charset=utf-8")
+            except StorageError as exc:
+                self.stats.inc_value("clean/repeat/state_errors")
+                logger.error("Could not rewrite re-cleaned %s: %s", key, exc)
+                continue
             self.stats.inc_value("clean/repeat/recleaned")
             self.stats.inc_value("clean/removed/repeated", len(removed))

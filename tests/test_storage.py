@@ -33,7 +33,7 @@ def test_local_put_get_list(tmp_path):
     store.put_bytes("articles/s/2020/01/01/a.json", b'{"a": 2}')  # overwrite atomically
     assert store.get_bytes("articles/s/2020/01/01/a.json") == b'{"a": 2}'
     assert store.get_bytes("articles/missing.json") is None
-    assert list(store.list("articles/")) == ["articles/s/2020/01/01/a.json"]
+    assert list(store.keys("articles/")) == ["articles/s/2020/01/01/a.json"]
     # no temporary files left behind
     assert not [p for p in (tmp_path / "arch").rglob(".tmp-*")]
     with pytest.raises(UnsafeKeyError):

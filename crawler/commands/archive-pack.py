@@ -40,13 +40,13 @@ class Command(ScrapyCommand):
         assert self.settings is not None
         crawl_id = args[0]
         storage = open_storage(self.settings.get("ARCHIVE_URI"))
-        warcs = [k.rsplit("/", 1)[1] for k in storage.list(f"warc/{crawl_id}/") if k.endswith((".warc.gz", ".warc"))]
+        warcs = [k.rsplit("/", 1)[1] for k in storage.keys(f"warc/{crawl_id}/") if k.endswith((".warc.gz", ".warc"))]
         if not warcs:
             raise UsageError(f"no WARC files under warc/{crawl_id}/ in {storage.describe()}")
         names = set(warcs)
         pages = []
         site = crawl_id
-        for key in storage.list("articles/"):
+        for key in storage.keys("articles/"):
             raw = storage.get_bytes(key)
             if raw is None:
                 continue

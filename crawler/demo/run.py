@@ -14,6 +14,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from crawler.demo.server import DemoServer
 
@@ -40,7 +41,8 @@ def run_crawl(url: str, archive: Path, crawl_id: str, extra: list[str] | None = 
         "-s", "LOG_LEVEL=WARNING",
         *(extra or []),
     ]  # fmt: skip
-    print("$", " ".join(cmd[1:]), flush=True)
+    shown = [a.split("=", 1)[0] + "=***" if ("SECRET" in a or "TOKEN" in a) and "=" in a else a for a in cmd[1:]]
+    print("$", " ".join(shown), flush=True)
     return subprocess.call(cmd, cwd=PROJECT_ROOT, env=crawl_env())
 
 
@@ -86,6 +88,24 @@ def summarize(archive: Path, crawl_id: str) -> str:
     return "\n".join(lines)
 
 
+def summarize_s3(store: Any, bucket: str, prefix: str, crawl_id: str) -> str:
+    client = store.client()
+    manifest = json.loads(client.get_object(Bucket=bucket, Key=f"{prefix}/crawls/{crawl_id}/manifest.json")["Body"].read())
+    counts = manifest["counts"]
+    keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+            for o in page.get("Contents", [])]
+    lines = [
+        "",
+        f"Crawl {crawl_id}: {manifest['finish_reason']} -> s3://{bucket}/{prefix} on SeaweedFS at {store.endpoint}",
+        f"  pages fetched:    {counts['responses']} HTTP responses",
+        f"  articles written: {counts['articles_written']}",
+        f"  WARC files:       {counts['warc_files']} ({counts['warc_bytes']:,} bytes)",
+        f"  objects in the bucket: {len(keys)}; not uploaded: {len(manifest.get('unsent', []))}",
+    ]
+    lines += [f"    s3://{bucket}/{k}" for k in keys if f"/warc/{crawl_id}/" in k or k.endswith(f"{crawl_id}/manifest.json")]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--archive", default="./archive", help="archive directory (default ./archive)")
@@ -96,9 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         help="port of the demo site (default 8765; a fixed port keeps URLs stable, so a second demo "
         "crawl deduplicates against the first; a free port is used if it is taken)",
     )
+    parser.add_argument("--s3", action="store_true", help="archive into a local SeaweedFS S3 server instead of a directory")
     args = parser.parse_args(argv)
     archive = Path(args.archive).resolve()
     crawl_id = f"demo-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+    if args.s3:
+        return main_s3(archive, crawl_id, args.port)
     try:
         server = DemoServer(port=args.port).start()
     except OSError:
@@ -110,6 +133,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawl failed with exit code {code}", file=sys.stderr)
         return code
     print(summarize(archive, crawl_id))
+    return 0
+
+
+def main_s3(archive: Path, crawl_id: str, port: int) -> int:
+    """`make demo-s3`: the same crawl into a SeaweedFS S3 store started on 127.0.0.1."""
+    from crawler.demo.seaweed import SeaweedFS
+
+    workdir = PROJECT_ROOT / ".seaweed-demo"
+    store = SeaweedFS(workdir)
+    print(f"Starting SeaweedFS (S3) on {store.endpoint} (data in {workdir}) ...", flush=True)
+    with store:
+        bucket, prefix = "news-archive", "archive"
+        try:
+            store.create_bucket(bucket)
+        except Exception:  # already there from an earlier run
+            pass
+        try:
+            server = DemoServer(port=port).start()
+        except OSError:
+            server = DemoServer().start()
+        with server:
+            print(f"Demo news site serving at {server.url}", flush=True)
+            extra: list[str] = []
+            for setting in [*store.settings(bucket, prefix), f"ARCHIVE_SPOOL_DIR={archive}-spool"]:
+                extra += ["-s", setting]
+            code = run_crawl(server.url, archive, crawl_id, extra)
+        if code != 0:
+            print(f"crawl failed with exit code {code}", file=sys.stderr)
+            return code
+        print(summarize_s3(store, bucket, prefix, crawl_id))
     return 0
 
 

@@ -81,6 +81,13 @@ class ArchiveExtension:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
         ext = cls(crawler)
+        # Open the archive now (the storage keeps its own copy of the credentials), then
+        # blank the secrets in the settings: Scrapy logs overridden settings right after
+        # building the extensions, and nothing else in the crawl needs them.
+        ArchiveSession.from_crawler(crawler)
+        for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            if crawler.settings.get(name):
+                crawler.settings.set(name, REDACTED, priority=crawler.settings.getpriority(name) or "cmdline")
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
@@ -135,8 +142,25 @@ class ArchiveExtension:
     def spider_closed(self, reason: str) -> None:
         session = self.session
         session.close()
+        # Send everything still pending to the store before the final manifest, which lists what could not be sent.
+        unsent = session.finish_uploads()
         manifest = self.manifest("finished" if reason == "finished" else "stopped", reason)
+        manifest["unsent"] = unsent
         self._write(manifest)
+        left = session.storage.close(min(30.0, session.close_timeout))
+        if unsent or left:
+            stats = self.crawler.stats
+            if stats is not None:
+                stats.set_value("archive/upload/unsent", len(set(unsent) | set(left)))
+            logger.error(
+                "NOT UPLOADED: %d object(s) of crawl %s are still in the local spool %s because the store %s "
+                "could not be reached; nothing is lost: run `scrapy archive-sync` to send them. First: %s",
+                len(set(unsent) | set(left)),
+                session.crawl_id,
+                getattr(session.storage, "pending", "?"),
+                session.storage.describe(),
+                ", ".join(sorted(set(unsent) | set(left))[:5]),
+            )
         counts = manifest["counts"]
         logger.info(
             "Crawl %s %s: %d responses, %d articles, %d WARC file(s) (%d bytes) in %s",

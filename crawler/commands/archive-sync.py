@@ -1,0 +1,56 @@
+"""``scrapy archive-sync``: upload what is still in the local spool to the store.
+
+    scrapy archive-sync -s ARCHIVE_URI=s3://bucket/prefix -s AWS_ENDPOINT_URL=...
+
+A crawl whose store was unreachable until its end leaves its outputs in
+``ARCHIVE_SPOOL_DIR`` (and says so in its log, stats and manifest).  This
+command sends them — verified like every upload — and removes each local copy
+only once it is safely stored.  It can be interrupted and run again: uploads
+are idempotent (same key, same bytes).  Exits 1 if anything is left.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from archive.storage import open_storage
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    default_settings = {"LOG_LEVEL": "WARNING"}
+
+    def syntax(self) -> str:
+        return "[--timeout SECONDS]"
+
+    def short_desc(self) -> str:
+        return "Upload the local spool (outputs a store outage left behind) to ARCHIVE_URI"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--timeout", type=float, default=60.0, help="keep retrying for this many seconds (default 60)")
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        self.settings.set("LOG_LEVEL", "WARNING", priority="command")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError("archive-sync takes no arguments; set ARCHIVE_URI and ARCHIVE_SPOOL_DIR")
+        assert self.settings is not None
+        storage = open_storage(self.settings.get("ARCHIVE_URI"), self.settings, start_uploader=False)
+        pending = getattr(storage, "pending_keys", None)
+        if pending is None:
+            print(f"{storage.describe()} is a local archive: nothing to sync")
+            return
+        before = len(pending())
+        left = storage.close(opts.timeout)
+        print(f"{storage.describe()}: {before - len(left)} object(s) uploaded, {len(left)} left in the spool")
+        for key in left[:20]:
+            print(f"  not sent: {key}")
+        if left:
+            self.exitcode = 1
