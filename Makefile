@@ -32,6 +32,10 @@ test: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python -m crawler.evaluation
 
+## Benchmarks (figures, not pass/fail): 300 MB WARC upload to a local S3 store (time, peak RSS).
+bench: $(STAMP)
+	$(BIN)/python -m crawler.bench upload --mb 300
+
 lint: $(STAMP)
 	$(BIN)/ruff check crawler pipelines archive tests
 
