@@ -34,6 +34,8 @@ class Capture:
     date: str
     record_id: str
     article_key: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 class DedupIndex:
@@ -46,11 +48,20 @@ class DedupIndex:
         capture = self.captures.get(url)
         return capture if capture is not None and capture.digest == digest else None
 
-    def record(self, url: str, digest: str, date: str, record_id: str) -> None:
+    def status(self, url: str, digest: str) -> str:
+        """'new', 'changed' or 'unchanged' compared with the last capture of ``url``."""
+        capture = self.captures.get(url)
+        if capture is None:
+            return "new"
+        return "unchanged" if capture.digest == digest else "changed"
+
+    def record(
+        self, url: str, digest: str, date: str, record_id: str, etag: str | None = None, last_modified: str | None = None
+    ) -> None:
         """A full response of ``url`` was written."""
         old = self.captures.get(url)
         keep_article = old.article_key if old is not None and old.digest == digest else None
-        self.captures[url] = Capture(digest, date, record_id, keep_article)
+        self.captures[url] = Capture(digest, date, record_id, keep_article, etag, last_modified)
         self.dirty = True
 
     def set_article(self, url: str, key: str) -> None:
@@ -62,7 +73,9 @@ class DedupIndex:
     def to_bytes(self) -> bytes:
         data = {
             "version": VERSION,
-            "captures": {u: [c.digest, c.date, c.record_id, c.article_key] for u, c in self.captures.items()},
+            "captures": {
+                u: [c.digest, c.date, c.record_id, c.article_key, c.etag, c.last_modified] for u, c in self.captures.items()
+            },
         }
         return gzip.compress(json.dumps(data, separators=(",", ":")).encode("utf-8"), mtime=0)
 
@@ -71,8 +84,8 @@ class DedupIndex:
         index = cls()
         data: dict[str, Any] = json.loads(gzip.decompress(raw))
         if data.get("version") == VERSION:
-            for url, (digest, date, record_id, article_key) in data.get("captures", {}).items():
-                index.captures[url] = Capture(digest, date, record_id, article_key)
+            for url, values in data.get("captures", {}).items():
+                index.captures[url] = Capture(*values)
         return index
 
     @classmethod

@@ -78,6 +78,7 @@ class RevisitOf:
     date: str
     record_id: str
     digest: str
+    not_modified: bool = False  # a 304 answer to a conditional request (profile server-not-modified)
 
 
 def warc_date(dt: datetime | None = None) -> str:
@@ -230,6 +231,10 @@ class RotatingWarcWriter:
                     http_headers=resp_headers,
                     warc_headers_dict=warc_headers,
                 )
+                if revisit_of.not_modified:
+                    response.rec_headers.replace_header(
+                        "WARC-Profile", "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+                    )
             else:
                 response = self._writer.create_warc_record(
                     ex.url,

@@ -34,6 +34,7 @@ class PageItem:
     drop_text_patterns: list[str] = field(default_factory=list)
     date_selector: str | None = None
     discovered_date: str | None = None  # date from sitemap/feed, if any
+    capture_status: str | None = None  # new / changed / unchanged against the last crawl
 
 
 @dataclass
@@ -75,6 +76,7 @@ class ArticleItem:
     blocks: list[str] = field(default_factory=list, repr=False, metadata={"export": False})
     date_candidates: list[tuple[str, str, str]] = field(default_factory=list, repr=False, metadata={"export": False})
     timezone: str | None = field(default=None, repr=False, metadata={"export": False})
+    capture_status: str | None = field(default=None, repr=False, metadata={"export": False})
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

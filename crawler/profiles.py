@@ -15,6 +15,7 @@ A profile lives in ``crawler/sites/NAME.toml`` (or any path given to
     article_patterns = ['/archives/\\d+/?$'] # regexes (search) marking article URLs
     exclude_patterns = ['/wp-admin/']        # regexes of URLs never requested
     link_depth = 2                           # overrides NEWS_LINK_DEPTH
+    revalidate = false                       # re-crawls: conditional requests for known articles
 
     [extraction]
     drop_selectors = [".font-size"]          # CSS selectors removed before extraction
@@ -64,6 +65,7 @@ class SiteProfile:
     article_patterns: list[str] = field(default_factory=list)
     exclude_patterns: list[str] = field(default_factory=list)
     link_depth: int | None = None
+    revalidate: bool = False
     extraction: ExtractionHints = field(default_factory=ExtractionHints)
     source: str = "<generated>"
 
@@ -111,6 +113,7 @@ class SiteProfile:
             article_patterns=list(self.article_patterns),
             exclude_patterns=list(self.exclude_patterns),
             link_depth=self.link_depth,
+            revalidate=self.revalidate,
             extraction=self.extraction,
             source=self.source,
         )
@@ -138,6 +141,7 @@ _TOP_FIELDS: dict[str, type | tuple[type, ...]] = {
     "article_patterns": list,
     "exclude_patterns": list,
     "link_depth": int,
+    "revalidate": bool,
     "extraction": dict,
 }
 _EXTRACTION_FIELDS: dict[str, type] = {
@@ -169,7 +173,7 @@ def validate_profile(data: dict[str, Any], source: str) -> SiteProfile:
             raise _fail(source, required, "missing; every profile needs 'name' and 'base_url'")
     for key, value in data.items():
         expected = _TOP_FIELDS[key]
-        if isinstance(value, bool) or not isinstance(value, expected):
+        if (isinstance(value, bool) and expected is not bool) or not isinstance(value, expected):
             raise _fail(source, key, f"expected {getattr(expected, '__name__', expected)}, got {value!r}")
 
     name = data["name"]
@@ -236,6 +240,7 @@ def validate_profile(data: dict[str, Any], source: str) -> SiteProfile:
         language=data.get("language"),
         timezone=tz,
         link_depth=depth,
+        revalidate=bool(data.get("revalidate", False)),
         extraction=hints,
         source=source,
         allowed_domains=lists.get("allowed_domains", []),

@@ -66,6 +66,14 @@ NEWS_GUESS_SITEMAPS = True
 NEWS_ARTICLE_MIN_PARAGRAPHS = 3
 NEWS_ARTICLE_MIN_CHARS = 400
 
+# Incremental re-crawls: known articles (in the site's dedup index with their
+# JSON) are not fetched again unless a sitemap/feed date says they changed, or
+# the profile asks to revalidate them with conditional requests.
+NEWS_INCREMENTAL = True
+# Log a progress line (pages/min, articles, revisits, WARC MB, queue, errors,
+# store backlog) every this many seconds; 0 disables.
+NEWS_PROGRESS_INTERVAL = 60
+
 # --- Archive (ARCHIVE_*) --------------------------------------------------
 # Where everything goes: a local directory path or file:// URI (the layout is
 # described in the README).  s3:// arrives with the S3 backend.
@@ -153,6 +161,7 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.archive.ArchiveExtension": 100,
+    "crawler.extensions.progress.ProgressExtension": 200,
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,

@@ -94,6 +94,8 @@ class JsonExportPipeline:
         if repetition is not None:
             repetition.record_written(item.site, key)
         self.stats.inc_value("export/articles")
+        if item.capture_status in ("new", "changed"):
+            self.stats.inc_value(f"export/articles/{item.capture_status}")
         self.stats.inc_value("export/bytes", len(data))
         logger.debug("Stored article %s as %s", item.url, key)
         if self.max_articles is not None and self.written >= self.max_articles:

@@ -337,6 +337,7 @@ def extract_article(
         blocks=blocks,
         date_candidates=[(c.kind, c.source, c.raw) for c in candidates],
         timezone=page.timezone,
+        capture_status=page.capture_status,
     )
 
 

@@ -42,7 +42,8 @@ def crawls(tmp_path_factory):
     with DemoServer() as server:
         # One request at a time: with a bounded link depth, which pages a crawl reaches depends on the
         # order responses arrive in; serial crawls of the same site fetch the same pages.
-        serial = ["CONCURRENT_REQUESTS=1"]
+        # A full re-crawl (not incremental) so every unchanged page is fetched and becomes a revisit.
+        serial = ["CONCURRENT_REQUESTS=1", "NEWS_INCREMENTAL=False"]
         first = run_crawl(archive, ["site=demo", f"url={server.url}"], serial, crawl_id="first")
         assert first.returncode == 0, first.log[-3000:]
         mtimes = {p: p.stat().st_mtime_ns for p, _ in first.articles()}

@@ -98,9 +98,16 @@ class WarcCaptureMiddleware:
         capture = None
         dedup = session.dedup if session.dedup_enabled and 200 <= response.status < 300 and exchange.body else None
         if dedup is not None:
+            request.meta["capture_status"] = dedup.status(request.url, digest)
             capture = dedup.lookup(request.url, digest)
             if capture is not None:
                 revisit_of = RevisitOf(request.url, capture.date, capture.record_id, digest)
+        elif response.status == 304 and session.dedup_enabled:
+            # A conditional re-fetch answered "not modified": a revisit of the stored capture.
+            capture = session.dedup.captures.get(request.url)
+            if capture is not None:
+                revisit_of = RevisitOf(request.url, capture.date, capture.record_id, capture.digest, not_modified=True)
+                request.meta["capture_status"] = "unchanged"
         try:
             pointer = session.warc.write_exchange(exchange, revisit_of)
             records = 2
@@ -121,7 +128,14 @@ class WarcCaptureMiddleware:
         else:
             self.stats.inc_value("archive/warc/responses")
             if dedup is not None:
-                dedup.record(request.url, digest, pointer.date, pointer.record_id)
+                dedup.record(
+                    request.url,
+                    digest,
+                    pointer.date,
+                    pointer.record_id,
+                    etag=_header(response, b"ETag"),
+                    last_modified=_header(response, b"Last-Modified"),
+                )
         self.stats.inc_value("archive/warc/exchanges")
         self.stats.inc_value("archive/warc/records", records)
         return response
@@ -132,6 +146,11 @@ class WarcCaptureMiddleware:
         if request.callback is NO_CALLBACK:  # e.g. robots.txt fetched by RobotsTxtMiddleware
             return False
         return 200 <= response.status < 300
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
 
 
 def capture_fields(request: Request, response: Response | None, outlinks: list[str] | None = None) -> list[tuple[str, str]]:

@@ -91,6 +91,7 @@ class NewsSpider(Spider):
     # Filled from settings in from_crawler (instance attributes, declared for type checkers).
     link_depth: int
     follow_article_links: bool
+    incremental: bool
     guess_sitemaps: bool
     min_paragraphs: int
     min_chars: int
@@ -159,6 +160,7 @@ class NewsSpider(Spider):
             else s.getint("NEWS_LINK_DEPTH")
         )
         spider.follow_article_links = s.getbool("NEWS_FOLLOW_ARTICLE_LINKS")
+        spider.incremental = s.getbool("NEWS_INCREMENTAL")
         spider.guess_sitemaps = s.getbool("NEWS_GUESS_SITEMAPS")
         spider.min_paragraphs = s.getint("NEWS_ARTICLE_MIN_PARAGRAPHS")
         spider.min_chars = s.getint("NEWS_ARTICLE_MIN_CHARS")
@@ -181,11 +183,38 @@ class NewsSpider(Spider):
             )
 
     # -- requests -------------------------------------------------------------
+    def _known(self, url: str) -> Any:
+        """The last capture of ``url`` whose article JSON is in the archive (incremental crawls)."""
+        if not self.incremental:
+            return None
+        from crawler.session import ArchiveSession
+
+        session = ArchiveSession.from_crawler(self.crawler)
+        if not session.dedup_enabled:
+            return None
+        capture = session.dedup.captures.get(url)
+        return capture if capture is not None and capture.article_key else None
+
     def _req(self, url: str, callback: Any, discovery: str, *, depth: int, **meta: Any) -> Request | None:
         url = strip_tracking(url)
         if self.profile.is_excluded(url):
             self.crawler.stats.inc_value("news/skipped/excluded")
             return None
+        headers: dict[str, str] = {}
+        if discovery in ("sitemap", "feed", "link") and (known := self._known(url)) is not None:
+            hint = parse_any_date(meta.get("discovered_date"))
+            captured = parse_any_date(known.date)
+            if self.profile.revalidate:
+                # Ask the server: a 304 becomes a revisit record (profile server-not-modified).
+                if known.etag:
+                    headers["If-None-Match"] = known.etag
+                if known.last_modified:
+                    headers["If-Modified-Since"] = known.last_modified
+                meta["handle_httpstatus_list"] = [304]
+            elif hint is None or captured is None or hint <= captured:
+                # Known article, no sign of change since its capture: not fetched again.
+                self.crawler.stats.inc_value("news/skipped/known_unchanged")
+                return None
         kind = classify_url(url, self.profile)
         priority = 10 if discovery in ("sitemap-index", "robots") else 5 if kind == "article" else 0
         self.crawler.stats.inc_value(f"news/requests/{discovery.split('-')[0]}")
@@ -193,6 +222,7 @@ class NewsSpider(Spider):
             url,
             callback=callback,
             priority=priority,
+            headers=headers or None,
             meta={"discovery": discovery, "link_depth": depth, **meta},
         )
 
@@ -457,6 +487,9 @@ class NewsSpider(Spider):
 
     def _parse_page(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         stats = self.crawler.stats
+        if response.status == 304:
+            stats.inc_value("news/pages/unchanged")
+            return
         if not isinstance(response, TextResponse):
             stats.inc_value("news/pages/not_html")
             return
@@ -539,4 +572,5 @@ class NewsSpider(Spider):
             drop_text_patterns=list(self.profile.extraction.drop_text_patterns),
             date_selector=self.profile.extraction.date_selector,
             discovered_date=response.meta.get("discovered_date"),
+            capture_status=response.meta.get("capture_status"),
         )
