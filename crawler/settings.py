@@ -153,6 +153,12 @@ DATES_MAX_FUTURE_DAYS = 1.0
 # A date before this year is implausible (next source).
 DATES_MIN_YEAR = 1990
 
+# --- Scheduling (`scrapy schedule`) ------------------------------------------
+# Scrapyd endpoint; when set, scheduled runs are submitted there (schedule.json).
+SCRAPYD_URL = ""
+# Scrapyd project the crawler is deployed as (scrapy.cfg [deploy] project).
+SCRAPYD_PROJECT = "crawler"
+
 # --- Components -------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so it sees requests as sent and responses as

@@ -1,0 +1,91 @@
+"""Crawl plans and `scrapy schedule`: validation, --list, and a plan run twice (incremental second run)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from crawler.demo.server import DemoServer
+from crawler.scheduling import Job, PlanError, load_plan, parse_every
+from tests.conftest import PROJECT_ROOT
+from tests.test_incremental import NEW, add_new_article
+
+
+def test_plan_validation(tmp_path):
+    plan = tmp_path / "crawls.toml"
+    plan.write_text('[[job]]\nname = "a"\nsite = "demo"\nevery = "6h"\n[job.args]\nsince = "2024-01-01"\n'
+                    '[[job]]\nname = "b"\nurl = "https://example.org/"\ncron = "0 */6 * * *"\n')
+    jobs = load_plan(plan)
+    assert [j.name for j in jobs] == ["a", "b"] and jobs[0].every == timedelta(hours=6)
+    assert jobs[0].spider_args() == {"since": "2024-01-01", "site": "demo"}
+    for body, message in [
+        ('[[job]]\nname = "a"\nsite = "demo"\n', "exactly one of 'every'"),
+        ('[[job]]\nname = "a"\nsite = "demo"\nevery = "soon"\n', "field 'every'"),
+        ('[[job]]\nname = "a"\nsite = "demo"\ncron = "* * *"\n', "field 'cron'"),
+        ('[[job]]\nname = "A B"\nsite = "demo"\nevery = "1h"\n', "field 'name'"),
+        ('[[job]]\nname = "a"\nevery = "1h"\n', "give 'site'"),
+        ('[[job]]\nname = "a"\nsite = "demo"\nevery = "1h"\nretries = 3\n', "unknown field"),
+    ]:
+        plan.write_text(body)
+        with pytest.raises(PlanError, match=message):
+            load_plan(plan)
+    assert parse_every("30m") == timedelta(minutes=30) and parse_every("1d") == timedelta(days=1)
+
+
+def test_next_due():
+    now = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
+    job = Job(name="x", site="demo", every=timedelta(minutes=1))
+    assert job.next_due(None, now) == now
+    assert job.next_due(now, now) == now + timedelta(minutes=1)
+    cron = Job(name="y", site="demo", cron="0 */6 * * *")
+    assert cron.next_due(now, now) == datetime(2024, 1, 1, 18, 0, tzinfo=UTC)
+
+
+def _schedule(*args: str, archive) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scrapy", "schedule", *args, "-s", f"ARCHIVE_URI={archive}"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+
+
+def test_plan_every_minute_runs_twice_second_fetches_only_new(tmp_path):
+    archive = tmp_path / "archive"
+    with DemoServer() as server:
+        plan = tmp_path / "crawls.toml"
+        plan.write_text(f'[[job]]\nname = "demo"\nsite = "demo"\nurl = "{server.url}"\nevery = "1m"\n'
+                        '[job.settings]\nAUTOTHROTTLE_ENABLED = "False"\nDOWNLOAD_DELAY = "0"\n')
+
+        def add_after_first_run() -> None:
+            # once the first run has finished, the site publishes a new article
+            for _ in range(600):
+                runs = archive / "schedule" / "demo.json"
+                if runs.exists() and json.loads(runs.read_text())["runs"][0].get("end"):
+                    server.clear_requests()
+                    add_new_article(server)
+                    return
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=add_after_first_run, daemon=True)
+        watcher.start()
+        proc = _schedule("--plan", str(plan), "--max-runs", "2", archive=archive)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        second_fetches = {p for _, p, _ in server.requests if "/archives/" in p}
+    runs = json.loads((archive / "schedule" / "demo.json").read_text())["runs"]
+    assert [r["outcome"] for r in runs] == ["finished", "finished"]
+    gap = datetime.fromisoformat(runs[1]["start"]) - datetime.fromisoformat(runs[0]["start"])
+    assert timedelta(seconds=59) <= gap < timedelta(seconds=75)
+    assert datetime.fromisoformat(runs[0]["end"]) <= datetime.fromisoformat(runs[1]["start"])  # never overlapping
+    first = json.loads((archive / "crawls" / runs[0]["crawl_id"] / "manifest.json").read_text())
+    second = json.loads((archive / "crawls" / runs[1]["crawl_id"] / "manifest.json").read_text())
+    assert first["counts"]["articles_written"] == 25
+    assert second["counts"]["articles_new"] == 1 and second["counts"]["articles_written"] == 1
+    assert NEW in second_fetches
+    listing = _schedule("--plan", str(plan), "--list", archive=archive)
+    assert listing.returncode == 0, listing.stderr
+    rows = json.loads(listing.stdout.strip().splitlines()[-1])
+    assert rows[0]["runs"] == 2 and rows[0]["last_outcome"] == "finished"
+    assert rows[0]["last_crawl_id"] == runs[1]["crawl_id"]
