@@ -328,3 +328,31 @@ def _with_host(url: str, headers: Iterable[tuple[str, str]]) -> list[tuple[str, 
     if not any(k.lower() == "host" for k, _ in headers):
         headers.insert(0, ("Host", host_header(url)))
     return headers
+
+
+def close_out(path: Path) -> tuple[int, int]:
+    """Make an interrupted ``.warc.gz`` readable: keep its complete records, cut the partial tail.
+
+    A response or revisit whose request record did not make it is cut too, so
+    every capture that remains is whole.  Returns (records kept, bytes cut).
+    """
+    from warcio.archiveiterator import ArchiveIterator
+
+    size = path.stat().st_size
+    ends: list[tuple[int, str]] = []  # (end offset, record type) of complete records
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh)
+        try:
+            for record in it:
+                offset = it.get_record_offset()
+                record.content_stream().read()
+                it.read_to_end(record)
+                ends.append((offset + it.get_record_length(), record.rec_type))
+        except Exception:  # the partial tail: stop at the last complete record
+            pass
+    while ends and ends[-1][1] in ("response", "revisit"):
+        ends.pop()
+    keep = ends[-1][0] if ends else 0
+    with open(path, "r+b") as fh:
+        fh.truncate(keep)
+    return len(ends), size - keep

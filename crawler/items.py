@@ -35,6 +35,7 @@ class PageItem:
     date_selector: str | None = None
     discovered_date: str | None = None  # date from sitemap/feed, if any
     capture_status: str | None = None  # new / changed / unchanged against the last crawl
+    request_url: str | None = None  # the URL first requested (before redirects), for the resume journal
 
 
 @dataclass
@@ -77,6 +78,7 @@ class ArticleItem:
     date_candidates: list[tuple[str, str, str]] = field(default_factory=list, repr=False, metadata={"export": False})
     timezone: str | None = field(default=None, repr=False, metadata={"export": False})
     capture_status: str | None = field(default=None, repr=False, metadata={"export": False})
+    request_url: str | None = field(default=None, repr=False, metadata={"export": False})
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

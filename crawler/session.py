@@ -22,6 +22,7 @@ Stats: ``archive/warc/files``, ``archive/warc/bytes``, ``archive/pack/errors``,
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import secrets
 import socket
@@ -37,7 +38,8 @@ from archive.dedup import DedupIndex
 from archive.keys import cdxj_key, safe_key, slug, wacz_key, warc_index_key, warc_key
 from archive.packaging import build_wacz, cdxj_for, iso_ts, merge_cdxj
 from archive.storage import Storage, StorageError, open_storage
-from archive.warcwriter import RotatingWarcWriter
+from archive.warcwriter import RotatingWarcWriter, close_out
+from crawler.extensions.resume import read_crawl_id, write_crawl_id
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -77,8 +79,11 @@ class ArchiveSession:
         self.crawler = crawler
         self.site = site
         self.started_at = datetime.now(UTC)
-        self.crawl_id = settings.get("ARCHIVE_CRAWL_ID") or new_crawl_id(site, self.started_at)
+        jobdir = settings.get("JOBDIR")
+        self.resumed = bool(read_crawl_id(jobdir))
+        self.crawl_id = read_crawl_id(jobdir) or settings.get("ARCHIVE_CRAWL_ID") or new_crawl_id(site, self.started_at)
         safe_key(self.crawl_id)
+        write_crawl_id(jobdir, self.crawl_id)
         self.storage: Storage = open_storage(settings.get("ARCHIVE_URI"), settings, on_event=self._upload_event)
         self.close_timeout = settings.getfloat("ARCHIVE_SPOOL_CLOSE_TIMEOUT")
         self.unsent: list[str] = []
@@ -94,6 +99,8 @@ class ArchiveSession:
         self.dedup_enabled = settings.getbool("ARCHIVE_DEDUP_ENABLED")
         self.package_enabled = settings.getbool("ARCHIVE_PACKAGE_ENABLED")
         self._dedup: DedupIndex | None = None
+        if self.resumed:
+            self._resume_warcs()
         self._warc: RotatingWarcWriter | None = None
         self.closed = False
 
@@ -136,7 +143,27 @@ class ArchiveSession:
                 warcinfo=self.warcinfo(),
                 on_close=self._warc_finished,
             )
+            self._warc.serial = getattr(self, "_serial_start", 0)
         return self._warc
+
+    def _resume_warcs(self) -> None:
+        """After a kill: list the crawl's finished WARCs, close out the one that was open."""
+        for key in self.storage.keys(f"warc/{self.crawl_id}/"):
+            if key.endswith(".warc.gz"):
+                local = self.storage.local_path(key)
+                size = local.stat().st_size if local is not None and local.exists() else 0
+                self.warc_files.append({"file": key.rsplit("/", 1)[1], "key": key, "bytes": size})
+        for open_file in sorted(self.warc_dir.glob("*.warc.gz.open")):
+            kept, cut = close_out(open_file)
+            final = open_file.with_name(open_file.name.removesuffix(".open"))
+            os.replace(open_file, final)
+            logger.warning(
+                "Closed out %s left open by the interrupted run: %d complete records kept, %d bytes of partial tail cut",
+                final.name, kept, cut,
+            )
+            self._stat("resume/warc_closed_out")
+            self._warc_finished(final, final.name)
+        self._serial_start = len(self.warc_files)
 
     @property
     def dedup(self) -> DedupIndex:

@@ -42,6 +42,8 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+# Duplicate filter safe for crawls resumed after a kill (crawler/dupefilter.py).
+DUPEFILTER_CLASS = "crawler.dupefilter.JournalDupeFilter"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
@@ -168,6 +170,7 @@ DOWNLOADER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.extensions.archive.ArchiveExtension": 100,
     "crawler.extensions.progress.ProgressExtension": 200,
+    "crawler.extensions.resume.ResumeExtension": 50,
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,

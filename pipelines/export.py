@@ -69,6 +69,10 @@ class JsonExportPipeline:
         if self.max_articles is not None and self.written >= self.max_articles:
             self.stats.inc_value("export/dropped/max_articles")
             raise DropItem(f"{item.url}: max_articles={self.max_articles} reached", log_level="INFO")
+        journal = getattr(self.crawler, "resume_journal", None)
+        if journal is not None and (item.request_url or item.url) in journal.articles:
+            self.stats.inc_value("export/dropped/duplicate")
+            raise DropItem(f"{item.url}: already stored by this (resumed) crawl", log_level="INFO")
         record = item.to_dict()
         try:
             validate_article(record)

@@ -338,6 +338,7 @@ def extract_article(
         date_candidates=[(c.kind, c.source, c.raw) for c in candidates],
         timezone=page.timezone,
         capture_status=page.capture_status,
+        request_url=page.request_url,
     )
 
 

@@ -74,3 +74,21 @@ def test_revalidate_with_conditional_requests(tmp_path):
                 if rec.rec_type == "revisit" and rec.http_headers.get_statuscode() == "304":
                     profiles.add(rec.rec_headers.get_header("WARC-Profile"))
     assert profiles == {"http://netpreserve.org/warc/1.1/revisit/server-not-modified"}
+
+
+def test_archive_status(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    with DemoServer() as server:
+        run_crawl(tmp_path, ["site=demo", f"url={server.url}", "max_articles=3"], crawl_id="st1")
+        run_crawl(tmp_path, ["site=demo", f"url={server.url}", "max_articles=2"], crawl_id="st2")
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "archive-status", "--json", "-s", f"ARCHIVE_URI={tmp_path}"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    demo = json.loads(proc.stdout)["demo"]
+    assert demo["crawls"] == 2 and demo["last_crawl"] == "st2"
+    assert demo["articles_total"] == 5 and demo["articles_last"] == 2 and demo["failures"] == 0

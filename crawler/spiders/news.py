@@ -227,6 +227,10 @@ class NewsSpider(Spider):
         )
 
     async def start(self) -> AsyncIterator[Any]:
+        from crawler.extensions.resume import ResumeExtension
+
+        for requeued in ResumeExtension.requeue(self.crawler, self):
+            yield requeued
         for url in self.profile.start_urls:
             req = self._req(url, self.parse_page, "seed", depth=0)
             if req is not None:
@@ -361,6 +365,7 @@ class NewsSpider(Spider):
         outlinks: list[str] = []
         yield from self._parse_sitemap(response, outlinks)
         self._archive_metadata(response, outlinks)
+        self._journal_done(response)
 
     def _parse_sitemap(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         body = self._xml_body(response)
@@ -421,6 +426,7 @@ class NewsSpider(Spider):
         outlinks: list[str] = []
         yield from self._parse_feed(response, outlinks)
         self._archive_metadata(response, outlinks)
+        self._journal_done(response)
 
     def _parse_feed(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         body = self._xml_body(response)
@@ -482,8 +488,21 @@ class NewsSpider(Spider):
     # -- pages --------------------------------------------------------------------
     def parse_page(self, response: Response) -> Iterator[Any]:
         outlinks: list[str] = []
-        yield from self._parse_page(response, outlinks)
+        article = False
+        for item in self._parse_page(response, outlinks):
+            article = article or isinstance(item, PageItem)
+            yield item
         self._archive_metadata(response, outlinks)
+        if not article:
+            self._journal_done(response)
+
+    def _journal_done(self, response: Response) -> None:
+        """Resume journal: this response's work is complete (articles are marked when stored)."""
+        from crawler.extensions.resume import get_journal
+
+        journal = get_journal(self.crawler)
+        if journal is not None:
+            journal.done(response.meta.get("redirect_urls", [response.url])[0])
 
     def _parse_page(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -573,4 +592,5 @@ class NewsSpider(Spider):
             date_selector=self.profile.extraction.date_selector,
             discovered_date=response.meta.get("discovered_date"),
             capture_status=response.meta.get("capture_status"),
+            request_url=response.meta.get("redirect_urls", [response.url])[0],
         )

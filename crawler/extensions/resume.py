@@ -1,0 +1,174 @@
+"""ResumeExtension: resume a SIGKILLed crawl from its JOBDIR with no article lost.
+
+Scrapy's JOBDIR keeps the request queue and the seen-requests filter, but a
+request that was being downloaded or processed when the process was killed is
+in neither the queue nor done: Scrapy would never fetch it again.  This
+extension keeps an append-only journal (``JOBDIR/archive-journal.log``):
+
+* ``I`` + the request (URL, callback, discovery meta) when it reaches the downloader;
+* ``D`` + the URL when its work is complete: the article JSON is stored (or the
+  item dropped), or the callback produced no article;
+* ``A`` + the URL when its article JSON is stored.
+
+Scrapy's own queue files are not crash-safe either (buffered writes lost with
+the process), so on restart with the same JOBDIR the crawl discovers again
+from its start pages, feeds and sitemaps, with :class:`crawler.dupefilter.JournalDupeFilter`
+counting the ``A`` articles as seen: stored articles are not fetched or written
+again, all others are.  Requests journalled ``I`` but never ``D`` are also
+scheduled again directly.  The crawl id is the same (``JOBDIR/archive-crawl-id``)
+and the WARC that was open at the kill is closed out by the archive session
+(its partial tail truncated and logged).  The export pipeline refuses to write
+an article the journal already has.
+
+Settings read: ``JOBDIR`` (the extension is off without it).
+Stats: ``resume/requeued``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request, signals
+from scrapy.exceptions import NotConfigured
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+JOURNAL = "archive-journal.log"
+_META_KEYS = ("discovery", "link_depth", "discovered_date")
+
+
+class Journal:
+    """The append-only journal of one JOBDIR."""
+
+    def __init__(self, jobdir: Path) -> None:
+        self.path = jobdir / JOURNAL
+        jobdir.mkdir(parents=True, exist_ok=True)
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.articles: set[str] = set()
+        if self.path.exists():
+            for line in self.path.read_text("utf-8", errors="replace").splitlines():
+                kind, _, rest = line.partition("\t")
+                try:
+                    if kind == "I":
+                        entry = json.loads(rest)
+                        self.pending[entry["url"]] = entry
+                    elif kind == "D":
+                        self.pending.pop(rest, None)
+                    elif kind == "A":
+                        self.articles.add(rest)
+                except (ValueError, KeyError):
+                    continue  # a line cut by the kill
+        self.resumed = dict(self.pending)
+        lines = self.path.read_text("utf-8", errors="replace").splitlines() if self.path.exists() else []
+        # A run that ended cleanly wrote "C" last; otherwise it was killed.
+        self.killed = bool(lines) and lines[-1] != "C"
+        self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the crawl
+
+    def started(self, request: Request) -> None:
+        callback = getattr(request.callback, "__name__", None)
+        if not isinstance(callback, str) or not callback.startswith("parse"):
+            return
+        entry = {"url": request.url, "callback": callback, "meta": {k: request.meta.get(k) for k in _META_KEYS}}
+        self._write("I\t" + json.dumps(entry, ensure_ascii=False))
+
+    def done(self, url: str) -> None:
+        self._write("D\t" + url)
+
+    def article(self, url: str) -> None:
+        self.articles.add(url)
+        self._write("A\t" + url)
+
+    def _write(self, line: str) -> None:
+        self._fh.write(line + "\n")
+        self._fh.flush()  # in the OS page cache: survives a SIGKILL of this process
+
+    def close(self) -> None:
+        self._write("C")
+        self._fh.close()
+
+
+def get_journal(crawler: Crawler) -> Journal | None:
+    return getattr(crawler, "resume_journal", None)
+
+
+class ResumeExtension:
+    def __init__(self, crawler: Crawler, journal: Journal) -> None:
+        self.crawler = crawler
+        self.journal = journal
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ResumeExtension:
+        jobdir = crawler.settings.get("JOBDIR")
+        if not jobdir:
+            raise NotConfigured
+        journal = Journal(Path(jobdir))
+        crawler.resume_journal = journal  # type: ignore[attr-defined]
+        queue = Path(jobdir) / "requests.queue"
+        if journal.killed and queue.exists():
+            # Scrapy's disk queue is written with buffered I/O: after a kill it can
+            # miss requests or be inconsistent.  Discovery starts again instead.
+            shutil.rmtree(queue)
+            logger.warning("Previous run in %s was killed: its request queue is discarded; rediscovering", jobdir)
+        ext = cls(crawler, journal)
+        crawler.signals.connect(ext.request_reached_downloader, signal=signals.request_reached_downloader)
+        crawler.signals.connect(ext.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(ext.item_done, signal=signals.item_dropped)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        if journal.resumed:
+            logger.info("Resuming from %s: %d request(s) were in progress at the stop", jobdir, len(journal.resumed))
+        return ext
+
+    def request_reached_downloader(self, request: Request) -> None:
+        self.journal.started(request)
+
+    def item_done(self, item: Any) -> None:
+        url = getattr(item, "request_url", None) or getattr(item, "url", None)
+        if url:
+            self.journal.done(url)
+
+    def item_scraped(self, item: Any) -> None:
+        url = getattr(item, "request_url", None) or getattr(item, "url", None)
+        if url and type(item).__name__ == "ArticleItem":
+            self.journal.article(url)
+        self.item_done(item)
+
+    def spider_closed(self) -> None:
+        self.journal.close()
+
+    @staticmethod
+    def requeue(crawler: Crawler, spider: Any) -> list[Request]:
+        """Requests that were in progress when the previous run was killed."""
+        journal = get_journal(crawler)
+        if journal is None:
+            return []
+        out = []
+        for entry in journal.resumed.values():
+            callback = getattr(spider, entry.get("callback", ""), None)
+            if callback is None:
+                continue
+            meta = {k: v for k, v in entry.get("meta", {}).items() if v is not None}
+            out.append(Request(entry["url"], callback=callback, meta=meta, dont_filter=True, priority=20))
+        if out and crawler.stats is not None:
+            crawler.stats.inc_value("resume/requeued", len(out))
+        return out
+
+
+def read_crawl_id(jobdir: str | os.PathLike[str] | None) -> str | None:
+    if not jobdir:
+        return None
+    path = Path(jobdir) / "archive-crawl-id"
+    return path.read_text().strip() if path.exists() else None
+
+
+def write_crawl_id(jobdir: str | os.PathLike[str] | None, crawl_id: str) -> None:
+    if jobdir:
+        Path(jobdir).mkdir(parents=True, exist_ok=True)
+        (Path(jobdir) / "archive-crawl-id").write_text(crawl_id + "\n")
