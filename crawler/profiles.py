@@ -31,12 +31,14 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-SITES_DIR = Path(__file__).parent / "sites"
+# importlib.resources: profiles load from an installed package or a zipped egg (Scrapyd) alike.
+SITES_DIR = resources.files("crawler") / "sites"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
@@ -258,7 +260,7 @@ def validate_profile(data: dict[str, Any], source: str) -> SiteProfile:
 
 def load_profile(name_or_path: str) -> SiteProfile:
     """Load a shipped profile by name, or a profile file by path."""
-    path = Path(name_or_path)
+    path: Any = Path(name_or_path)
     if path.suffix != ".toml":
         if not _NAME_RE.match(name_or_path):
             raise ProfileError(f"-a site={name_or_path!r}: not a profile name; available: {', '.join(list_profiles())}")
@@ -275,4 +277,4 @@ def load_profile(name_or_path: str) -> SiteProfile:
 
 
 def list_profiles() -> list[str]:
-    return sorted(p.stem for p in SITES_DIR.glob("*.toml"))
+    return sorted(p.name.removesuffix(".toml") for p in SITES_DIR.iterdir() if p.name.endswith(".toml"))

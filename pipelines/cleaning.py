@@ -30,12 +30,13 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from cssselect import GenericTranslator, SelectorError
 
-RULES_FILE = Path(__file__).parent / "rules" / "furniture.toml"
+RULES_FILE = "furniture.toml"  # in pipelines/rules/, read with importlib.resources (works from eggs too)
 
 KINDS = ("donation", "newsletter", "share", "related", "caption", "widget", "cookie", "repeated", "other")
 
@@ -189,8 +190,13 @@ class Rules:
 
 
 @cache
-def load_rules(path: str = str(RULES_FILE)) -> Rules:
-    return Rules(tomllib.loads(Path(path).read_text(encoding="utf-8")))
+def load_rules(path: str | None = None) -> Rules:
+    """The rules file (default: the packaged pipelines/rules/furniture.toml)."""
+    if path is None:
+        text = resources.files("pipelines").joinpath("rules", RULES_FILE).read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return Rules(tomllib.loads(text))
 
 
 def class_tokens(el: Any) -> set[str]:
