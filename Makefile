@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-s3 test lint typecheck bench eval clean venv
+.PHONY: demo demo-s3 test system-deps lint typecheck bench eval clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,16 @@ demo: $(STAMP)
 demo-s3: $(STAMP)
 	$(BIN)/python -m crawler.demo.run --archive ./archive --s3
 
+## Servers the tests start that come from Debian, not PyPI (installed when missing and root).
+system-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing redis-server (Debian) for the distributed-crawl tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server is missing: install the Debian package redis-server"; exit 1; fi; }
+
 ## The whole test suite (plus the linter).
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/ruff check crawler pipelines archive tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

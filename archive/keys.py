@@ -53,8 +53,10 @@ def article_key(site: str, day: datetime, article_id: str) -> str:
     return safe_key(f"articles/{slug(site)}/{day:%Y/%m/%d}/{article_id}.json")
 
 
-def manifest_key(crawl_id: str) -> str:
-    return safe_key(f"crawls/{crawl_id}/manifest.json")
+def manifest_key(crawl_id: str, worker: str | None = None) -> str:
+    """The crawl's manifest; one per worker process in a distributed crawl."""
+    name = f"manifest-{slug(worker)}.json" if worker else "manifest.json"
+    return safe_key(f"crawls/{crawl_id}/{name}")
 
 
 def warc_index_key(crawl_id: str, filename: str) -> str:

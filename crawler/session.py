@@ -98,6 +98,11 @@ class ArchiveSession:
         self.pages: list[dict[str, Any]] = []  # article pages for the WACZ
         self.dedup_enabled = settings.getbool("ARCHIVE_DEDUP_ENABLED")
         self.package_enabled = settings.getbool("ARCHIVE_PACKAGE_ENABLED")
+        # Distributed (REDIS_URL): several processes share the crawl id; each writes its own
+        # WARCs and manifest, and the crawl is packed once all are done (scrapy archive-pack).
+        self.worker = f"{slug(socket.gethostname(), 'host')}-{os.getpid()}" if settings.get("REDIS_URL") else None
+        if self.worker:
+            self.package_enabled = False
         self._dedup: DedupIndex | None = None
         if self.resumed:
             self._resume_warcs()
@@ -220,6 +225,8 @@ class ArchiveSession:
             except StorageError as exc:
                 self._stat("archive/dedup/errors")
                 logger.error("Could not save the dedup index of site %s: %s", self.site, exc)
+        if self.worker:
+            logger.info("Distributed crawl %s: when every worker is done, run scrapy archive-pack %s", self.crawl_id, self.crawl_id)
         if self.package_enabled and self.warc_files:
             try:
                 pack_crawl(self.storage, self.crawl_id, [f["file"] for f in self.warc_files], self.pages, self.site)

@@ -155,6 +155,12 @@ DATES_MAX_FUTURE_DAYS = 1.0
 # A date before this year is implausible (next source).
 DATES_MIN_YEAR = 1990
 
+# --- Distributed crawls -----------------------------------------------------
+# Redis URL (redis://host:6379/0); when set, the frontier and duplicate filter
+# live in Redis (scrapy-redis) and several processes share one crawl: start
+# each with the same ARCHIVE_CRAWL_ID.
+REDIS_URL = ""
+
 # --- Scheduling (`scrapy schedule`) ------------------------------------------
 # Scrapyd endpoint; when set, scheduled runs are submitted there (schedule.json).
 SCRAPYD_URL = ""

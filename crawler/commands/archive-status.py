@@ -49,7 +49,8 @@ class Command(ScrapyCommand):
         storage = open_storage(self.settings.get("ARCHIVE_URI"), self.settings, start_uploader=False)
         sites: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key in storage.keys("crawls/"):
-            if not key.endswith("/manifest.json"):
+            name = key.rsplit("/", 1)[-1]
+            if not (name.startswith("manifest") and name.endswith(".json")):
                 continue
             raw = storage.get_bytes(key)
             if raw is None:

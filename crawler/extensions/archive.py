@@ -114,6 +114,7 @@ class ArchiveExtension:
             "arguments": {k: redact_value(k, v) for k, v in getattr(spider, "crawl_args", {}).items()},
             "profile": getattr(getattr(spider, "profile", None), "source", None),
             "storage": session.storage.describe(),
+            "worker": session.worker,
             "settings": recorded_settings(self.crawler),
             "counts": {
                 "requests": stats.get("downloader/request_count", 0),
@@ -137,7 +138,8 @@ class ArchiveExtension:
 
     def _write(self, manifest: dict[str, Any]) -> None:
         data = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        self.session.storage.put_bytes(manifest_key(self.session.crawl_id), data, "application/json; charset=utf-8")
+        key = manifest_key(self.session.crawl_id, self.session.worker)
+        self.session.storage.put_bytes(key, data, "application/json; charset=utf-8")
 
     def spider_opened(self) -> None:
         self._write(self.manifest("running"))

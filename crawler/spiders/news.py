@@ -174,6 +174,26 @@ class NewsSpider(Spider):
     @classmethod
     def update_settings(cls, settings: Any) -> None:
         super().update_settings(settings)
+        redis_url = settings.get("REDIS_URL")
+        if redis_url:
+            # Distributed crawl: frontier and duplicate filter in Redis (scrapy-redis), keyed by
+            # crawl so re-crawls start fresh; every process of one crawl gets the same crawl id.
+            crawl_id = settings.get("ARCHIVE_CRAWL_ID")
+            if not crawl_id:
+                raise ValueError(
+                    "REDIS_URL is set: give every crawler process of this crawl the same -s ARCHIVE_CRAWL_ID=..."
+                )
+            for name, value in {
+                "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+                "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+                "SCHEDULER_DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+                "SCHEDULER_PERSIST": True,
+                "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+                "SCHEDULER_QUEUE_KEY": f"news-archive:{crawl_id}:requests",
+                "SCHEDULER_DUPEFILTER_KEY": f"news-archive:{crawl_id}:dupefilter",
+                "DUPEFILTER_KEY": f"news-archive:{crawl_id}:dupefilter",
+            }.items():
+                settings.set(name, value, priority="spider")
         agent = settings.get("USER_AGENT", "")
         if "{contact}" in agent:
             settings.set(

@@ -1,0 +1,100 @@
+"""Distributed crawl: two crawler processes share one crawl through Redis (scrapy-redis).
+Each writes its own WARC files; every article is fetched and archived once."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from crawler.demo.server import DemoServer
+from tests.conftest import PROJECT_ROOT
+
+ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def redis_url(tmp_path):
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server (Debian package redis-server) is needed; .ci/run installs it"
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.kill()
+    proc.wait()
+
+
+def crawl_cmd(server, archive, redis_url, crawl_id):
+    return [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=demo", "-a", f"url={server.url}",
+            "-s", f"ARCHIVE_URI={archive}", "-s", f"REDIS_URL={redis_url}", "-s", f"ARCHIVE_CRAWL_ID={crawl_id}",
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.05", "-s", "LOG_LEVEL=INFO"]
+
+
+def test_two_processes_share_one_crawl(redis_url, tmp_path):
+    archive = tmp_path / "archive"
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    with DemoServer() as server:
+        procs = [subprocess.Popen(crawl_cmd(server, archive, redis_url, "dist1"), cwd=PROJECT_ROOT, env=env,
+                                  stdout=open(tmp_path / f"w{i}.log", "w"), stderr=subprocess.STDOUT) for i in range(2)]
+        codes = [p.wait(timeout=600) for p in procs]
+        requested = Counter(p for m, p, _ in server.requests if m == "GET")
+    logs = [(tmp_path / f"w{i}.log").read_text() for i in range(2)]
+    assert codes == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+    # every article fetched once in total, archived once
+    for a in ARTICLES:
+        path = f"/archives/{a['id']}" if a["lang"] == "ar" else f"/en/archives/{a['id']}"
+        assert requested[path] == 1, path
+    records = [json.loads(p.read_text()) for p in archive.glob("articles/**/*.json")]
+    assert sorted(r["id"] for r in records) == sorted({r["id"] for r in records}) and len(records) == len(ARTICLES)
+    # each process wrote its own WARC files and manifest; both did some of the work
+    manifests = [json.loads(p.read_text()) for p in (archive / "crawls" / "dist1").glob("manifest-*.json")]
+    assert len(manifests) == 2 and len({m["worker"] for m in manifests}) == 2
+    assert all(m["counts"]["responses"] > 0 for m in manifests)
+    assert sum(m["counts"]["articles_written"] for m in manifests) == len(ARTICLES)
+    warcs = list((archive / "warc" / "dist1").glob("*.warc.gz"))
+    assert len({w.name.split("-")[-1].split("~")[0] for w in warcs}) == 2  # two writer pids
+    for record in records:
+        assert (archive / "warc" / "dist1" / record["warc"]["file"]).exists()
+    # the crawl is packed once all workers are done
+    pack = subprocess.run([sys.executable, "-m", "scrapy", "archive-pack", "dist1", "-s", f"ARCHIVE_URI={archive}"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert pack.returncode == 0, pack.stderr
+    verify = subprocess.run([sys.executable, "-m", "scrapy", "archive-verify", "dist1", "-s", f"ARCHIVE_URI={archive}"],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert verify.returncode == 0, verify.stdout[-2000:]
+
+
+def test_recrawl_keys_by_crawl(redis_url, tmp_path):
+    """A second crawl (new crawl id) is not blocked by the first crawl's fingerprints."""
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    with DemoServer() as server:
+        for crawl_id in ("r1", "r2"):
+            cmd = crawl_cmd(server, tmp_path / crawl_id, redis_url, crawl_id)
+            proc = subprocess.run(cmd + ["-s", "NEWS_INCREMENTAL=False"], cwd=PROJECT_ROOT, env=env,
+                                  capture_output=True, text=True, timeout=600)
+            assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+            assert len(list((tmp_path / crawl_id).glob("articles/**/*.json"))) == len(ARTICLES)
