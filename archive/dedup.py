@@ -42,6 +42,7 @@ class DedupIndex:
     def __init__(self) -> None:
         self.captures: dict[str, Capture] = {}
         self.dirty = False
+        self.last_crawl: dict[str, str] = {}  # crawl id and time of the last crawl that saved the index
 
     def lookup(self, url: str, digest: str) -> Capture | None:
         """The earlier capture of ``url`` with this payload digest, if any."""
@@ -73,6 +74,7 @@ class DedupIndex:
     def to_bytes(self) -> bytes:
         data = {
             "version": VERSION,
+            "last_crawl": self.last_crawl,
             "captures": {
                 u: [c.digest, c.date, c.record_id, c.article_key, c.etag, c.last_modified] for u, c in self.captures.items()
             },
@@ -84,6 +86,7 @@ class DedupIndex:
         index = cls()
         data: dict[str, Any] = json.loads(gzip.decompress(raw))
         if data.get("version") == VERSION:
+            index.last_crawl = dict(data.get("last_crawl") or {})
             for url, values in data.get("captures", {}).items():
                 index.captures[url] = Capture(*values)
         return index

@@ -220,6 +220,7 @@ class ArchiveSession:
         if self._warc is not None:
             self._warc.close()
         if self._dedup is not None and self._dedup.dirty:
+            self._dedup.last_crawl = {"crawl_id": self.crawl_id, "finished_at": datetime.now(UTC).isoformat()}
             try:
                 self._dedup.save(self.storage, self.site)
             except StorageError as exc:

@@ -92,3 +92,20 @@ def test_archive_status(tmp_path):
     demo = json.loads(proc.stdout)["demo"]
     assert demo["crawls"] == 2 and demo["last_crawl"] == "st2"
     assert demo["articles_total"] == 5 and demo["articles_last"] == 2 and demo["failures"] == 0
+
+
+def test_progress_line_and_site_state(tmp_path):
+    import gzip
+    import json
+
+    with DemoServer() as server:
+        result = run_crawl(tmp_path, ["site=demo", f"url={server.url}"],
+                           ["NEWS_PROGRESS_INTERVAL=0.5", "DOWNLOAD_DELAY=0.03"], crawl_id="prog")
+    assert result.returncode == 0
+    lines = [line for line in result.log.splitlines() if "Progress: " in line]
+    assert lines, result.log[-2000:]
+    assert " pages (" in lines[-1] and " articles, " in lines[-1] and "MB WARC, queue " in lines[-1]
+    state = json.loads(gzip.decompress((tmp_path / "state" / "demo" / "dedup.json.gz").read_bytes()))
+    assert state["last_crawl"]["crawl_id"] == "prog"
+    some = next(v for u, v in state["captures"].items() if "/archives/" in u)
+    assert some[3] and some[3].startswith("articles/demo/")  # the article JSON of that capture
