@@ -17,16 +17,18 @@ import logging
 import os
 import socket
 import threading
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
-from warcio.warcwriter import WARCWriter
+from warcio.warcwriter import GzippingWrapper, WARCWriter
 
 from archive.keys import slug
 
@@ -121,6 +123,27 @@ def status_line(status: int) -> str:
     return f"{status} {reason}"
 
 
+class _LeveledGzip(GzippingWrapper):  # type: ignore[misc]
+    def __init__(self, out: Any, level: int) -> None:
+        self.compressor = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out = out
+
+
+class LeveledWARCWriter(WARCWriter):  # type: ignore[misc]
+    """warcio's WARCWriter with a chosen gzip level (warcio always uses 9: slow for little gain)."""
+
+    def __init__(self, filebuf: Any, *, level: int = 6, **kwargs: Any) -> None:
+        super().__init__(filebuf, gzip=True, **kwargs)
+        self.level = level
+
+    def _write_warc_record(self, out: Any, record: Any) -> Any:
+        self.gzip = False  # the wrapper is ours; warcio's code path is otherwise unchanged
+        try:
+            return super()._write_warc_record(_LeveledGzip(out, self.level), record)
+        finally:
+            self.gzip = True
+
+
 class RotatingWarcWriter:
     """Writes HTTP exchanges to rotating, per-record-gzipped WARC/1.1 files.
 
@@ -136,7 +159,9 @@ class RotatingWarcWriter:
         max_size: int = 1024**3,
         warcinfo: dict[str, str] | None = None,
         on_close: Callable[[Path, str], None] | None = None,
+        gzip_level: int = 6,
     ) -> None:
+        self.gzip_level = gzip_level
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.prefix = slug(prefix, "news")
@@ -164,7 +189,7 @@ class RotatingWarcWriter:
         self.serial += 1
         path = self.directory / (self._filename + ".open")
         self._fh = open(path, "wb")  # noqa: SIM115 - kept open across records
-        self._writer = WARCWriter(self._fh, gzip=True, warc_version="1.1")
+        self._writer = LeveledWARCWriter(self._fh, level=self.gzip_level, warc_version="1.1")
         info = self._writer.create_warcinfo_record(self._filename, self.warcinfo)
         self._writer.write_record(info)
         self._fh.flush()

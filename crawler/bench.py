@@ -1,6 +1,16 @@
 """`make bench`: speed and memory benchmarks (not tests: they print figures to compare).
 
+    python -m crawler.bench crawl [--pages 2000] [--scale 10000]
     python -m crawler.bench upload [--mb 300]
+
+``crawl``: serves the 181 pages of the Zyte article-extraction benchmark
+(../shared/datasets) as a site on 127.0.0.1 — the same pages under as many
+distinct URLs as needed — and crawls it with the full pipeline (WARC,
+extraction and cleaning in the worker pool, dates, JSON) into a temporary
+archive; measures, in one run, the crawl's pages/s, plain trafilatura
+``bare_extraction`` pages/s on the same pages in one process, their ratio, peak
+RSS (crawler process plus its extraction workers), and where the time goes.
+With ``--scale N`` a second crawl of N pages checks that memory stays flat.
 
 ``upload``: starts SeaweedFS on 127.0.0.1, writes a WARC-sized file of random
 bytes, and uploads it through the crawler's own storage path (spool →
@@ -18,7 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 UPLOAD_CHILD = r"""
 import json, resource, sys, time
@@ -69,15 +81,161 @@ def bench_upload(mb: int) -> dict[str, float | int | bool]:
         }
 
 
+class _BenchHandler:
+    """Builds the handler class serving the benchmark pages (bound to the page list)."""
+
+    @staticmethod
+    def make(pages: list[bytes], copies: int) -> type:
+        import http.server
+
+        per_index = 500
+        total = len(pages) * copies
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _send(self, body: bytes, ctype: str = "text/html; charset=utf-8") -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path
+                base = f"http://{self.headers.get('Host')}"
+                if path == "/robots.txt":
+                    self._send(f"User-agent: *\nSitemap: {base}/sitemap.xml\n".encode(), "text/plain")
+                elif path == "/sitemap.xml":
+                    parts = "".join(f"<sitemap><loc>{base}/sitemap-{k}.xml</loc></sitemap>"
+                                    for k in range((total + per_index - 1) // per_index))
+                    self._send(f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{parts}</sitemapindex>'.encode(), "application/xml")
+                elif path.startswith("/sitemap-"):
+                    k = int(path[len("/sitemap-"):-4])
+                    urls = "".join(f"<url><loc>{base}/c{n // len(pages)}/p{n % len(pages)}.html</loc></url>"
+                                   for n in range(k * per_index, min(total, (k + 1) * per_index)))
+                    self._send(f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'.encode(), "application/xml")
+                elif path == "/":
+                    self._send(b"<html><body><h1>Benchmark site</h1></body></html>")
+                elif path.startswith("/c") and path.endswith(".html"):
+                    copy, name = path[2:].split("/", 1)
+                    index = int(name[1:-5])
+                    if int(copy) >= copies or index >= len(pages):
+                        self.send_error(404)
+                        return
+                    self._send(pages[index])
+                else:
+                    self.send_error(404)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+
+def bench_crawl(pages_wanted: int, label: str) -> dict[str, Any]:
+    import http.server
+    import resource  # noqa: F401
+    import threading
+
+    from crawler.evaluation import load_benchmark
+
+    bench_pages = [html for _, _, _, html in load_benchmark()]
+    copies = max(1, -(-pages_wanted // len(bench_pages)))
+    handler = _BenchHandler.make(bench_pages, copies)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory(prefix="news-bench-") as tmp:
+        profile = Path(tmp) / "bench.toml"
+        profile.write_text(f"name = \"bench\"\nbase_url = \"{url}\"\narticle_patterns = ['/c\\d+/p\\d+\\.html$']\nlink_depth = 0\n")
+        archive = Path(tmp) / "archive"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"site={profile}", "-a", f"url={url}",
+               "-a", f"max_articles={pages_wanted}", "-s", f"ARCHIVE_URI={archive}", "-s", "ARCHIVE_CRAWL_ID=bench",
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16",
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "NEWS_PROGRESS_INTERVAL=0",
+               "-s", "ARCHIVE_PACKAGE_ENABLED=False"]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=7200)
+        wall = time.perf_counter() - started
+        server.shutdown()
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-3000:])
+        manifest = json.loads((archive / "crawls" / "bench" / "manifest.json").read_text())
+    stats = manifest["stats"]
+    start = datetime.fromisoformat(stats["start_time"])
+    finish = datetime.fromisoformat(stats["finish_time"])
+    crawl_s = (finish - start).total_seconds()
+    articles = manifest["counts"]["articles_written"]
+    main_mb = stats.get("memusage/max", 0) / 1e6
+    worker_mb = float(stats.get("extract/worker_peak_rss_mb", 0))
+    workers = int(stats.get("extract/workers", 0))
+    return {
+        f"{label}_pages": articles,
+        f"{label}_crawl_s": round(crawl_s, 1),
+        f"{label}_wall_s": round(wall, 1),
+        f"{label}_pages_per_s": round(articles / crawl_s, 2),
+        f"{label}_main_rss_mb": round(main_mb, 1),
+        f"{label}_worker_rss_mb": worker_mb,
+        f"{label}_peak_rss_mb": round(main_mb + workers * worker_mb, 1),
+        f"{label}_share_warc": round(stats.get("timing/warc_ms", 0) / 1000 / crawl_s, 3),
+        f"{label}_share_storage": round(stats.get("timing/store_ms", 0) / 1000 / crawl_s, 3),
+        f"{label}_worker_s_extraction": round(stats.get("timing/extract_ms", 0) / 1000, 1),
+        f"{label}_worker_s_cleaning": round(stats.get("timing/clean_ms", 0) / 1000, 1),
+        f"{label}_workers": workers,
+    }
+
+
+def baseline_pages_per_s() -> float:
+    import trafilatura
+
+    from crawler.evaluation import load_benchmark
+
+    pages = [(url, html) for _, url, _, html in load_benchmark()]
+    started = time.perf_counter()
+    for url, html in pages:
+        trafilatura.bare_extraction(html, url=url or None, with_metadata=True)
+    return len(pages) / (time.perf_counter() - started)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
+    cr = sub.add_parser("crawl", help="full-pipeline crawl of the benchmark pages: pages/s, RSS, time shares")
+    cr.add_argument("--pages", type=int, default=2000)
+    cr.add_argument("--scale", type=int, default=0, help="also crawl this many pages to compare memory")
     up = sub.add_parser("upload", help="300 MB WARC upload to a local S3 store: time and peak RSS")
     up.add_argument("--mb", type=int, default=300)
     args = parser.parse_args(argv)
     started = time.time()
+    result: dict[str, Any] = {}
+    if args.what == "crawl":
+        base = baseline_pages_per_s()
+        result.update(bench_crawl(args.pages, "crawl"))
+        result["baseline_pages_per_s"] = round(base, 2)
+        result["pages_per_s"] = result["crawl_pages_per_s"]
+        result["ratio"] = round(result["pages_per_s"] / base, 2)
+        result["peak_rss_mb"] = result["crawl_peak_rss_mb"]
+        print(f"Full-pipeline crawl of {result['crawl_pages']} benchmark pages: {result['pages_per_s']} pages/s "
+              f"({result['crawl_workers']} extraction workers); plain trafilatura bare_extraction, one process: "
+              f"{result['baseline_pages_per_s']} pages/s; ratio {result['ratio']}")
+        print(f"Peak RSS {result['peak_rss_mb']} MB (crawler {result['crawl_main_rss_mb']} MB + "
+              f"{result['crawl_workers']} workers x {result['crawl_worker_rss_mb']} MB)")
+        print(f"Share of crawl time: WARC writing {100 * result['crawl_share_warc']:.1f} %, storage "
+              f"{100 * result['crawl_share_storage']:.1f} %; worker time: extraction "
+              f"{result['crawl_worker_s_extraction']} s, cleaning {result['crawl_worker_s_cleaning']} s "
+              "(fetch and the rest: the remainder)")
+        if args.scale:
+            result.update(bench_crawl(args.scale, "scale"))
+            result["rss_growth"] = round(result["scale_peak_rss_mb"] / result["crawl_peak_rss_mb"] - 1, 3)
+            print(f"{result['scale_pages']}-page crawl: peak RSS {result['scale_peak_rss_mb']} MB "
+                  f"({100 * result['rss_growth']:+.1f} % vs the {result['crawl_pages']}-page crawl), "
+                  f"{result['scale_pages_per_s']} pages/s")
     if args.what == "upload":
-        result = bench_upload(args.mb)
+        result = dict(bench_upload(args.mb))
         print(f"Uploaded a {result['upload_mb']} MB WARC to SeaweedFS in {result['upload_seconds']} s "
               f"({result['upload_mb_per_s']} MB/s); peak RSS of the uploading crawler process "
               f"{result['upload_peak_rss_mb']} MB; verified: {result['upload_verified']}")

@@ -147,6 +147,7 @@ class ArchiveSession:
                 max_size=self.warc_max_size,
                 warcinfo=self.warcinfo(),
                 on_close=self._warc_finished,
+                gzip_level=self.crawler.settings.getint("ARCHIVE_WARC_GZIP_LEVEL"),
             )
             self._warc.serial = getattr(self, "_serial_start", 0)
         return self._warc

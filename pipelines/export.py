@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -83,12 +84,14 @@ class JsonExportPipeline:
         session = ArchiveSession.from_crawler(self.crawler)
         key = article_key(item.site, record_day(record), item.id)
         data = dumps_record(record)
+        started = time.perf_counter()
         try:
             session.storage.put_bytes(key, data, "application/json; charset=utf-8")
         except StorageError as exc:
             self.stats.inc_value("export/errors")
             logger.error("Could not store article %s as %s: %s", item.url, key, exc)
             raise DropItem(f"{item.url}: storage error: {exc}") from exc
+        self.stats.inc_value("timing/store_ms", int(1000 * (time.perf_counter() - started)))
         self.written += 1
         session.articles_written += 1
         session.add_page(item.url, item.fetched_at, item.title, item.id)

@@ -72,3 +72,21 @@ def test_plain_static_site(static_site, tmp_path):
         assert rec["language"] == "en"
     assert result.manifest["counts"]["warc_files"] == 1
     assert result.stats["robotstxt/response_status_count/404"] == 1
+
+
+def test_extraction_timeout_is_contained(static_site, tmp_path):
+    """A page whose extraction exceeds EXTRACT_TIMEOUT is abandoned and counted; the crawl goes on."""
+    result = run_crawl(tmp_path / "t", [f"url={static_site}"], ["EXTRACT_TIMEOUT=0.0001", "EXTRACT_WORKERS=1"],
+                       crawl_id="timeout")
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["extract/dropped/timeout"] == 2
+    assert result.stats["extract/pool_restarts"] >= 1
+    assert "took more than EXTRACT_TIMEOUT" in result.log and "/news/story-" in result.log
+    assert result.articles() == []
+    assert result.manifest["status"] == "finished" and result.warc_paths()
+
+
+def test_in_process_extraction(static_site, tmp_path):
+    result = run_crawl(tmp_path / "i", [f"url={static_site}"], ["EXTRACT_WORKERS=0"], crawl_id="inproc")
+    assert result.returncode == 0, result.log[-3000:]
+    assert len(result.articles()) == 2

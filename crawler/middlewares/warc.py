@@ -29,6 +29,7 @@ Stats: ``archive/warc/records``, ``archive/warc/exchanges``,
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -108,6 +109,7 @@ class WarcCaptureMiddleware:
             if capture is not None:
                 revisit_of = RevisitOf(request.url, capture.date, capture.record_id, capture.digest, not_modified=True)
                 request.meta["capture_status"] = "unchanged"
+        started = time.perf_counter()
         try:
             pointer = session.warc.write_exchange(exchange, revisit_of)
             records = 2
@@ -120,6 +122,7 @@ class WarcCaptureMiddleware:
             self.stats.inc_value("archive/warc/errors")
             logger.error("Could not write WARC records for %s: %s", request.url, exc)
             return response
+        self.stats.inc_value("timing/warc_ms", int(1000 * (time.perf_counter() - started)))
         request.meta["warc"] = pointer.as_dict()
         if revisit_of is not None:
             request.meta["warc_revisit"] = True

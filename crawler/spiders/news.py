@@ -41,7 +41,6 @@ from lxml import html as lxml_html
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
@@ -79,6 +78,21 @@ def parse_any_date(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def page_links(tree: Any, base_url: str) -> list[str]:
+    """Absolute http(s) links of ``<a href>``/``<area href>`` in document order, fragments dropped, unique."""
+    base = tree.xpath("//base/@href")
+    base_url = urljoin(base_url, str(base[0]).strip()) if base else base_url
+    seen: dict[str, None] = {}
+    for href in tree.xpath("//a/@href | //area/@href"):
+        href = str(href).strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+            continue
+        url = urljoin(base_url, href).split("#", 1)[0]
+        if url.startswith(("http://", "https://")):
+            seen.setdefault(url, None)
+    return list(seen)
+
+
 def _local(tag: Any) -> str:
     return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
 
@@ -97,7 +111,6 @@ class NewsSpider(Spider):
     min_chars: int
     max_sitemap_size: int
     obey_robots: bool
-    link_extractor: LinkExtractor
 
     def __init__(
         self,
@@ -166,8 +179,6 @@ class NewsSpider(Spider):
         spider.min_chars = s.getint("NEWS_ARTICLE_MIN_CHARS")
         spider.max_sitemap_size = s.getint("DOWNLOAD_MAXSIZE")
         spider.obey_robots = s.getbool("ROBOTSTXT_OBEY")
-        # No allow_domains: LinkExtractor compares host:port, self._allowed compares hosts.
-        spider.link_extractor = LinkExtractor(unique=True)
         crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
         return spider
 
@@ -579,14 +590,15 @@ class NewsSpider(Spider):
                 if req is not None:
                     yield req
 
-        links = self.link_extractor.extract_links(response)
-        outlinks.extend(link.url for link in links)
+        # Links from the tree already parsed for classification (a LinkExtractor would parse again).
+        links = page_links(tree, response.url)
+        outlinks.extend(links)
         if depth >= self.link_depth or (verdict.is_article and not self.follow_article_links):
             return
         for link in links:
-            if not self._allowed(link.url) or classify_url(link.url, self.profile) == "asset":
+            if not self._allowed(link) or classify_url(link, self.profile) == "asset":
                 continue
-            req = self._req(link.url, self.parse_page, "link", depth=depth + 1)
+            req = self._req(link, self.parse_page, "link", depth=depth + 1)
             if req is not None:
                 yield req
 
