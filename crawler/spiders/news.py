@@ -392,6 +392,16 @@ class NewsSpider(Spider):
                 return None
         return body
 
+    def _xml_root(self, response: Response) -> Any:
+        """The parsed XML of a sitemap or feed (gunzipped; entities never expanded), or None."""
+        body = self._xml_body(response)
+        if not body or body.lstrip()[:1] != b"<":
+            return None
+        try:
+            return etree.fromstring(body, parser=etree.XMLParser(**_XML_PARSER_KW))
+        except etree.XMLSyntaxError:
+            return None
+
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         outlinks: list[str] = []
         yield from self._parse_sitemap(response, outlinks)
@@ -399,13 +409,7 @@ class NewsSpider(Spider):
         self._journal_done(response)
 
     def _parse_sitemap(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
-        body = self._xml_body(response)
-        root = None
-        if body and body.lstrip()[:1] == b"<":
-            try:
-                root = etree.fromstring(body, parser=etree.XMLParser(**_XML_PARSER_KW))
-            except etree.XMLSyntaxError:
-                root = None
+        root = self._xml_root(response)
         if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
             if isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower():
                 yield from self._parse_page(response, outlinks)
@@ -460,13 +464,7 @@ class NewsSpider(Spider):
         self._journal_done(response)
 
     def _parse_feed(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
-        body = self._xml_body(response)
-        root = None
-        if body and body.lstrip()[:1] == b"<":
-            try:
-                root = etree.fromstring(body, parser=etree.XMLParser(**_XML_PARSER_KW))
-            except etree.XMLSyntaxError:
-                root = None
+        root = self._xml_root(response)
         if root is None or _local(root.tag).lower() not in ("rss", "feed", "rdf"):
             if isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower():
                 yield from self._parse_page(response, outlinks)
