@@ -79,6 +79,7 @@ class ArticleItem:
     timezone: str | None = field(default=None, repr=False, metadata={"export": False})
     capture_status: str | None = field(default=None, repr=False, metadata={"export": False})
     request_url: str | None = field(default=None, repr=False, metadata={"export": False})
+    dated: bool = field(default=False, repr=False, metadata={"export": False})
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -478,13 +478,20 @@ class DatesPipeline:
         return cls(crawler, s.get("DATES_DEFAULT_TIMEZONE") or "UTC", s.getint("DATES_MIN_YEAR"), s.getfloat("DATES_MAX_FUTURE_DAYS"))
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
+        if isinstance(item, ArticleItem) and not item.dated:  # else decided in the extraction worker
             apply_dates(item, self.default_tz, self.min_year, self.max_future_days, self.stats)
         return item
 
 
-def apply_dates(item: ArticleItem, default_tz: str = "UTC", min_year: int = 1990, max_future_days: float = 1.0, stats: Any = None) -> None:
+def apply_dates(
+    item: ArticleItem, default_tz: str = "UTC", min_year: int = 1990, max_future_days: float = 1.0, stats: Any = None
+) -> int:
+    """Set the item's dates from its candidates; return how many implausible values were skipped."""
+    skipped = 0
+
     def implausible(c: DateCandidate, parsed: ParsedDate) -> None:
+        nonlocal skipped
+        skipped += 1
         logger.info("%s: implausible %s date %s from %s (%r); trying the next source", item.url, c.kind, parsed.value, c.source, c.raw[:80])
         if stats is not None:
             stats.inc_value("dates/implausible")
@@ -504,6 +511,9 @@ def apply_dates(item: ArticleItem, default_tz: str = "UTC", min_year: int = 1990
     item.published_tz_assumed = result.published_tz_assumed
     item.modified = result.modified
     item.modified_source = result.modified_source
+    item.dated = True
+    item.date_candidates = []
     if stats is not None:
         source = (result.published_source or "missing").split(":")[0]
         stats.inc_value(f"dates/published/{source}")
+    return skipped

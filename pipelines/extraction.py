@@ -44,6 +44,9 @@ class ExtractOptions:
     min_text_chars: int = 200
     favor_precision: bool = True
     favor_recall: bool = False
+    # (DATES_DEFAULT_TIMEZONE, DATES_MIN_YEAR, DATES_MAX_FUTURE_DAYS): decide dates in the
+    # worker too (the dates pipeline then has nothing left to do); None: leave it to it.
+    dates: tuple[str, int, float] | None = None
 
 
 class NotAnArticle(Exception):
@@ -359,6 +362,10 @@ def extract_in_worker(page: PageItem, options: ExtractOptions) -> tuple[ArticleI
         article = extract_article(page, options, _WorkerState.cleaner or Cleaner(), timings)
     except NotAnArticle as exc:
         return None, str(exc), timings
+    if options.dates is not None:
+        from pipelines.dates import apply_dates
+
+        timings["implausible_dates"] = apply_dates(article, *options.dates)
     return article, None, timings
 
 
@@ -397,12 +404,18 @@ class ExtractionPipeline:
         s = crawler.settings
         workers = s.get("EXTRACT_WORKERS")
         count = (os.cpu_count() or 1) if workers in (None, "", "auto") else int(workers)
+        dates = (
+            (s.get("DATES_DEFAULT_TIMEZONE") or "UTC", s.getint("DATES_MIN_YEAR"), s.getfloat("DATES_MAX_FUTURE_DAYS"))
+            if s.getbool("DATES_ENABLED") and count > 0
+            else None
+        )
         return cls(
             crawler,
             ExtractOptions(
                 min_text_chars=s.getint("EXTRACT_MIN_TEXT_CHARS"),
                 favor_precision=s.getbool("EXTRACT_FAVOR_PRECISION"),
                 favor_recall=s.getbool("EXTRACT_FAVOR_RECALL"),
+                dates=dates,
             ),
             count,
             s.getfloat("EXTRACT_TIMEOUT"),
@@ -479,6 +492,10 @@ class ExtractionPipeline:
             self.stats.inc_value("extract/dropped/empty")
             raise DropItem(f"{item.url}: no article text: {reason}", log_level="INFO")
         self.stats.inc_value("extract/articles")
+        if article.dated:
+            self.stats.inc_value(f"dates/published/{(article.published_source or 'missing').split(':')[0]}")
+            if timings.get("implausible_dates"):
+                self.stats.inc_value("dates/implausible", int(timings["implausible_dates"]))
         for removal in article.removed:
             self.stats.inc_value(f"clean/removed/{removal['kind']}")
         return article
