@@ -48,17 +48,19 @@ def redis_url(tmp_path):
     proc.wait()
 
 
-def crawl_cmd(server, archive, redis_url, crawl_id):
+def crawl_cmd(server, archive, redis_url, crawl_id, delay=0.05):
     return [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=demo", "-a", f"url={server.url}",
             "-s", f"ARCHIVE_URI={archive}", "-s", f"REDIS_URL={redis_url}", "-s", f"ARCHIVE_CRAWL_ID={crawl_id}",
-            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.05", "-s", "LOG_LEVEL=INFO"]
+            "-s", "AUTOTHROTTLE_ENABLED=False", "-s", f"DOWNLOAD_DELAY={delay}", "-s", "LOG_LEVEL=INFO"]
 
 
 def test_two_processes_share_one_crawl(redis_url, tmp_path):
     archive = tmp_path / "archive"
     env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings")
     with DemoServer() as server:
-        procs = [subprocess.Popen(crawl_cmd(server, archive, redis_url, "dist1"), cwd=PROJECT_ROOT, env=env,
+        # A polite delay makes the crawl last long enough (about 20 s) for both processes to join it,
+        # however slowly one of them starts on a loaded machine.
+        procs = [subprocess.Popen(crawl_cmd(server, archive, redis_url, "dist1", delay=0.3), cwd=PROJECT_ROOT, env=env,
                                   stdout=open(tmp_path / f"w{i}.log", "w"), stderr=subprocess.STDOUT) for i in range(2)]
         codes = [p.wait(timeout=600) for p in procs]
         requested = Counter(p for m, p, _ in server.requests if m == "GET")
