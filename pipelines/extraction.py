@@ -135,21 +135,22 @@ def choose_language(declared: list[str | None], text: str, hint: str | None) -> 
     """The first declared language (html lang, Content-Language, JSON-LD), checked against the text.
 
     A declaration contradicted by the script of the text (an Arabic article in a
-    template that says lang="en") gives way to detection.
+    template that says lang="en") gives way to detection; detection (py3langid,
+    loaded only when needed) also serves pages that declare nothing.
     """
-    detected = detect_language(text)
+    sample = text[:2000]
+    arabic_text = len(_ARABIC_SCRIPT.findall(sample)) > 0.5 * max(1, len(sample.replace(" ", "")))
     for value in declared:
         if not value:
             continue
         lang = str(value).split(",")[0].strip().replace("_", "-")
         if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang):
             continue
-        arabic_text = len(_ARABIC_SCRIPT.findall(text[:2000])) > 0.5 * max(1, len(text[:2000].replace(" ", "")))
         arabic_lang = lang.split("-")[0].lower() in ("ar", "fa", "ur", "ps", "ku", "ckb")
-        if detected and arabic_text != arabic_lang:
-            return detected
+        if arabic_text != arabic_lang:
+            return detect_language(text) or lang
         return lang
-    return detected or hint
+    return detect_language(text) or hint
 
 
 def iso_datetime(value: str | None) -> str | None:
