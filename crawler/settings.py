@@ -168,6 +168,9 @@ DATES_MIN_YEAR = 1990
 # live in Redis (scrapy-redis) and several processes share one crawl: start
 # each with the same ARCHIVE_CRAWL_ID.
 REDIS_URL = ""
+# Distributed: seconds a process waits, idle, for requests other processes push
+# before it closes.
+NEWS_DISTRIBUTED_IDLE_CLOSE = 15.0
 
 # --- Scheduling (`scrapy schedule`) ------------------------------------------
 # Scrapyd endpoint; when set, scheduled runs are submitted there (schedule.json).

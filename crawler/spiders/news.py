@@ -106,6 +106,8 @@ class NewsSpider(Spider):
     link_depth: int
     follow_article_links: bool
     incremental: bool
+    distributed_idle: float
+    _idle_since: float | None
     guess_sitemaps: bool
     min_paragraphs: int
     min_chars: int
@@ -180,7 +182,28 @@ class NewsSpider(Spider):
         spider.max_sitemap_size = s.getint("DOWNLOAD_MAXSIZE")
         spider.obey_robots = s.getbool("ROBOTSTXT_OBEY")
         crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
+        if s.get("REDIS_URL"):
+            # Distributed: a process whose share of the queue is momentarily empty stays
+            # for NEWS_DISTRIBUTED_IDLE_CLOSE seconds, taking requests other processes push.
+            spider.distributed_idle = s.getfloat("NEWS_DISTRIBUTED_IDLE_CLOSE")
+            spider._idle_since = None
+            crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
+            crawler.signals.connect(spider._on_response, signal=signals.response_received)
         return spider
+
+    def _on_response(self) -> None:
+        self._idle_since = None
+
+    def _on_idle(self) -> None:
+        import time
+
+        from scrapy.exceptions import DontCloseSpider
+
+        now = time.monotonic()
+        if self._idle_since is None:
+            self._idle_since = now
+        if now - self._idle_since < self.distributed_idle:
+            raise DontCloseSpider
 
     @classmethod
     def update_settings(cls, settings: Any) -> None:
