@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cssselect import GenericTranslator, SelectorError
 from scrapy.exceptions import NotConfigured
 
+from crawler.detection import meta_content
 from crawler.items import ArticleItem
 
 if TYPE_CHECKING:
@@ -83,14 +84,6 @@ class DateCandidate:
     raw: str
 
 
-def _meta(tree: Any, name: str) -> str | None:
-    for attr in ("property", "name", "itemprop"):
-        found = tree.xpath(f"//meta[@{attr}=$n]/@content", n=name)
-        if found and str(found[0]).strip():
-            return str(found[0]).strip()
-    return None
-
-
 def _text(el: Any) -> str:
     return " ".join(el.text_content().split())
 
@@ -116,7 +109,7 @@ def collect_candidates(
             out.append(DateCandidate(kind, f"jsonld:{key}", value.strip()))
     for kind, names in (("published", PUBLISHED_META), ("modified", MODIFIED_META)):
         for name in names:
-            value = _meta(tree, name)
+            value = meta_content(tree, name)
             if value:
                 out.append(DateCandidate(kind, f"meta:{name}", value))
                 break
