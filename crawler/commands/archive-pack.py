@@ -11,22 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from archive.storage import open_storage
+from crawler.cli import QuietCommand
 from crawler.session import pack_crawl
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        assert self.settings is not None
-        # Quiet by default (the project's LOG_LEVEL is for crawls); --loglevel still wins.
-        self.settings.set("LOG_LEVEL", "WARNING", priority="command")
+class Command(QuietCommand):
 
     def syntax(self) -> str:
         return "CRAWL_ID"

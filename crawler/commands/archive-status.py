@@ -13,9 +13,8 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
-
 from archive.storage import open_storage
+from crawler.cli import QuietCommand
 
 
 def failed(manifest: dict[str, Any]) -> bool:
@@ -25,9 +24,7 @@ def failed(manifest: dict[str, Any]) -> bool:
     return not normal or bool(manifest.get("unsent")) or bool(manifest.get("stats", {}).get("log_count/ERROR"))
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
+class Command(QuietCommand):
 
     def syntax(self) -> str:
         return "[--json]"
@@ -38,11 +35,6 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--json", action="store_true", help="print JSON")
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        assert self.settings is not None
-        self.settings.set("LOG_LEVEL", "WARNING", priority="command")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import argparse
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from archive.storage import open_storage
+from crawler.cli import QuietCommand
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
+class Command(QuietCommand):
 
     def syntax(self) -> str:
         return "[--timeout SECONDS]"
@@ -32,11 +30,6 @@ class Command(ScrapyCommand):
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
         parser.add_argument("--timeout", type=float, default=60.0, help="keep retrying for this many seconds (default 60)")
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        assert self.settings is not None
-        self.settings.set("LOG_LEVEL", "WARNING", priority="command")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:

@@ -17,23 +17,15 @@ import json
 import sys
 from pathlib import Path
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from archive.keys import cdxj_key
 from archive.storage import open_storage
 from archive.verify import Report, check_cdxj, check_pointer, check_warc
+from crawler.cli import QuietCommand
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        assert self.settings is not None
-        # Quiet by default (the project's LOG_LEVEL is for crawls); --loglevel still wins.
-        self.settings.set("LOG_LEVEL", "WARNING", priority="command")
+class Command(QuietCommand):
 
     def syntax(self) -> str:
         return "CRAWL_ID_OR_PATH"

@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.cli import QuietCommand
 from crawler.profiles import ProfileError, load_profile
 from pipelines.extraction import NotAnArticle
 from pipelines.offline import page_from_bytes, process_offline
@@ -70,15 +70,7 @@ def find_response(path: Path, url: str | None) -> tuple[str, int, dict[str, str]
     raise UsageError(f"{path}: no response record for {url or 'an HTML page'}; check --url (the WARC-Target-URI)")
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
-
-    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
-        super().process_options(args, opts)
-        assert self.settings is not None
-        # Quiet by default (the project's LOG_LEVEL is for crawls); --loglevel still wins.
-        self.settings.set("LOG_LEVEL", "WARNING", priority="command")
+class Command(QuietCommand):
 
     def syntax(self) -> str:
         return "PATH --url URL [--site NAME] [--content-type TYPE]"
