@@ -224,8 +224,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{result['baseline_pages_per_s']} pages/s; ratio {result['ratio']}")
         print(f"Peak RSS {result['peak_rss_mb']} MB (crawler {result['crawl_main_rss_mb']} MB + "
               f"{result['crawl_workers']} workers x {result['crawl_worker_rss_mb']} MB)")
-        print(f"Share of crawl time: WARC writing {100 * result['crawl_share_warc']:.1f} %, storage "
-              f"{100 * result['crawl_share_storage']:.1f} %; worker time: extraction "
+        print(f"CPU spent per second of crawl (archive I/O thread): WARC writing {100 * result['crawl_share_warc']:.1f} %, "
+              f"JSON storage {100 * result['crawl_share_storage']:.1f} %; worker time: extraction "
               f"{result['crawl_worker_s_extraction']} s, cleaning {result['crawl_worker_s_cleaning']} s "
               "(fetch and the rest: the remainder)")
         if args.scale:

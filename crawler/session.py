@@ -13,22 +13,32 @@ the crawl's CDXJ index and WACZ package (:mod:`archive.packaging`).
 
 Settings read: ``ARCHIVE_URI``, ``ARCHIVE_CRAWL_ID``, ``ARCHIVE_WARC_PREFIX``,
 ``ARCHIVE_WARC_MAX_SIZE``, ``ARCHIVE_WARC_TEMP_DIR``, ``ARCHIVE_OPERATOR``,
-``ARCHIVE_DEDUP_ENABLED``, ``ARCHIVE_PACKAGE_ENABLED``, ``NEWS_CONTACT_URL``,
-``ROBOTSTXT_OBEY``.
+``ARCHIVE_DEDUP_ENABLED``, ``ARCHIVE_PACKAGE_ENABLED``, ``ARCHIVE_IO_THREAD``,
+``NEWS_CONTACT_URL``, ``ROBOTSTXT_OBEY``.
+
+Archive I/O thread (``ARCHIVE_IO_THREAD``, on by default): WARC records and
+JSON files are compressed, digested, written and fsynced on one background
+thread (:meth:`ArchiveSession.run_io`), in the order they were submitted, so
+the reactor keeps fetching meanwhile; the caller awaits the result, so an
+item never moves on before its bytes are written.
 Stats: ``archive/warc/files``, ``archive/warc/bytes``, ``archive/pack/errors``,
 ``archive/dedup/errors``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import platform
 import secrets
 import socket
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import scrapy
 import trafilatura
@@ -45,6 +55,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SOFTWARE_NAME = "news-archive-crawler"
 SOFTWARE_VERSION = "0.1.0"
@@ -107,6 +119,9 @@ class ArchiveSession:
         if self.resumed:
             self._resume_warcs()
         self._warc: RotatingWarcWriter | None = None
+        self._io: ThreadPoolExecutor | None = None
+        self._io_done: deque[tuple[Callable[[BaseException | None], None], BaseException | None]] = deque()
+        self.io_thread = settings.getbool("ARCHIVE_IO_THREAD")
         self.closed = False
 
     @classmethod
@@ -121,6 +136,58 @@ class ArchiveSession:
                 "Archive session %s: storing into %s", session.crawl_id, session.storage.describe()
             )
         return session
+
+    # -- I/O thread -----------------------------------------------------------
+    async def run_io(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the archive I/O thread (in submission order), awaited.
+
+        Runs inline when ``ARCHIVE_IO_THREAD`` is off, when the reactor is not
+        asyncio's, or once the session is closing.
+        """
+        from scrapy.utils.reactor import is_asyncio_reactor_installed
+
+        if not self.io_thread or self.closed or not is_asyncio_reactor_installed():
+            return fn(*args)
+        if self._io is None:
+            self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-io")
+        return await asyncio.wrap_future(self._io.submit(fn, *args))
+
+    def post_io(self, fn: Callable[..., Any], *args: Any, done: Callable[[BaseException | None], None]) -> None:
+        """``fn(*args)`` on the archive I/O thread without waiting for it.
+
+        ``done(error)`` runs on the reactor thread afterwards (or at the latest
+        when the session closes), with the exception ``fn`` raised or None.
+        """
+        from scrapy.utils.reactor import is_asyncio_reactor_installed
+
+        if not self.io_thread or self.closed or not is_asyncio_reactor_installed():
+            try:
+                fn(*args)
+            except Exception as exc:
+                done(exc)
+            else:
+                done(None)
+            return
+        if self._io is None:
+            self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-io")
+        loop = asyncio.get_running_loop()
+
+        def job() -> None:
+            error: BaseException | None = None
+            try:
+                fn(*args)
+            except Exception as exc:
+                error = exc
+            self._io_done.append((done, error))
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self._drain_io_done)
+
+        self._io.submit(job)
+
+    def _drain_io_done(self) -> None:
+        while self._io_done:
+            done, error = self._io_done.popleft()
+            done(error)
 
     # -- WARC ---------------------------------------------------------------
     def warcinfo(self) -> dict[str, str]:
@@ -218,6 +285,9 @@ class ArchiveSession:
         if self.closed:
             return
         self.closed = True
+        if self._io is not None:
+            self._io.shutdown(wait=True)  # everything submitted is written before the files close
+            self._drain_io_done()
         if self._warc is not None:
             self._warc.close()
         if self._dedup is not None and self._dedup.dirty:

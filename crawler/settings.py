@@ -26,6 +26,9 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 # At most this many requests in flight to one domain.
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 CONCURRENT_REQUESTS = 16
+# Items processed in parallel per response (Scrapy: 100). A page yields at most
+# one item; Scrapy starts this many tasks for every response's output.
+CONCURRENT_ITEMS = 16
 DOWNLOAD_DELAY = 0.25
 # Cookies would make captures depend on crawl order; archival crawls go without.
 COOKIES_ENABLED = False
@@ -91,6 +94,9 @@ ARCHIVE_WARC_MAX_SIZE = 1024 * 1024 * 1024
 # gzip level of WARC records (1-9); warcio's fixed 9 costs about twice the CPU
 # of 6 for ~1 % smaller files.
 ARCHIVE_WARC_GZIP_LEVEL = 6
+# Write WARC records and JSON files on one background thread so the reactor
+# keeps fetching while they are compressed, digested and fsynced.
+ARCHIVE_IO_THREAD = True
 # Directory where WARC files are written while open (suffix .open); empty
 # means inside the archive for local storage.
 ARCHIVE_WARC_TEMP_DIR = ""

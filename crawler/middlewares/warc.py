@@ -38,7 +38,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 
-from archive.warcwriter import HttpExchange, RevisitOf, payload_digest
+from archive.warcwriter import HttpExchange, RecordPointer, RevisitOf, RotatingWarcWriter, payload_digest
 from crawler.session import ArchiveSession
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class WarcCaptureMiddleware:
         request.meta.setdefault("warc_request_time", datetime.now(UTC))
         return None
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         session = ArchiveSession.from_crawler(self.crawler)
         if session.closed or "cached" in response.flags:
             # A response from Scrapy's HTTP cache was not exchanged with the server now.
@@ -109,20 +109,19 @@ class WarcCaptureMiddleware:
             if capture is not None:
                 revisit_of = RevisitOf(request.url, capture.date, capture.record_id, capture.digest, not_modified=True)
                 request.meta["capture_status"] = "unchanged"
-        started = time.perf_counter()
+        fields = capture_fields(request, response) if self.write_metadata and not self._reaches_callback(request, response) else None
         try:
-            pointer = session.warc.write_exchange(exchange, revisit_of)
-            records = 2
-            if self.write_metadata and not self._reaches_callback(request, response):
-                session.warc.write_metadata(request.url, pointer.record_id, capture_fields(request, response))
-                records += 1
-                self.stats.inc_value("archive/warc/metadata")
+            pointer, cpu_ms = await session.run_io(_write_records, session.warc, exchange, revisit_of, fields)
         except OSError as exc:
             # Not fatal for the crawl, but loud: the exchange is not archived.
             self.stats.inc_value("archive/warc/errors")
             logger.error("Could not write WARC records for %s: %s", request.url, exc)
             return response
-        self.stats.inc_value("timing/warc_ms", int(1000 * (time.perf_counter() - started)))
+        records = 2
+        if fields is not None:
+            records += 1
+            self.stats.inc_value("archive/warc/metadata")
+        self.stats.inc_value("timing/warc_ms", cpu_ms)
         request.meta["warc"] = pointer.as_dict()
         if revisit_of is not None:
             request.meta["warc_revisit"] = True
@@ -149,6 +148,17 @@ class WarcCaptureMiddleware:
         if request.callback is NO_CALLBACK:  # e.g. robots.txt fetched by RobotsTxtMiddleware
             return False
         return 200 <= response.status < 300
+
+
+def _write_records(
+    writer: RotatingWarcWriter, exchange: HttpExchange, revisit_of: RevisitOf | None, fields: list[tuple[str, str]] | None
+) -> tuple[RecordPointer, int]:
+    """Write an exchange (and its metadata record); return its pointer and the CPU milliseconds spent."""
+    started = time.thread_time()
+    pointer = writer.write_exchange(exchange, revisit_of)
+    if fields is not None:
+        writer.write_metadata(exchange.url, pointer.record_id, fields)
+    return pointer, int(1000 * (time.thread_time() - started))
 
 
 def _header(response: Response, name: bytes) -> str | None:

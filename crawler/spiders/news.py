@@ -83,11 +83,19 @@ def page_links(tree: Any, base_url: str) -> list[str]:
     base = tree.xpath("//base/@href")
     base_url = urljoin(base_url, str(base[0]).strip()) if base else base_url
     seen: dict[str, None] = {}
+    joined: dict[str, str] = {}
     for href in tree.xpath("//a/@href | //area/@href"):
         href = str(href).strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
             continue
-        url = urljoin(base_url, href).split("#", 1)[0]
+        url = joined.get(href)
+        if url is None:
+            # Absolute links (most of a news page's) need no urljoin, only a dot-segment check.
+            if href.startswith(("http://", "https://")) and "/." not in href:
+                url = href.split("#", 1)[0]
+            else:
+                url = urljoin(base_url, href).split("#", 1)[0]
+            joined[href] = url
         if url.startswith(("http://", "https://")):
             seen.setdefault(url, None)
     return list(seen)
@@ -335,14 +343,19 @@ class NewsSpider(Spider):
             return
         if response.meta.get("warc_revisit"):
             outlinks = []  # identical payload: the outlinks are those of the capture it refers to
-        try:
-            session.warc.write_metadata(response.url, pointer["record_id"], capture_fields(response.request, response, outlinks))
-        except OSError as exc:
-            self.crawler.stats.inc_value("archive/warc/errors")
-            logger.error("Could not write the WARC metadata record of %s: %s", response.url, exc)
-            return
-        self.crawler.stats.inc_value("archive/warc/metadata")
-        self.crawler.stats.inc_value("archive/warc/records")
+        url = response.url
+        stats = self.crawler.stats
+
+        def done(error: BaseException | None) -> None:
+            if error is not None:
+                stats.inc_value("archive/warc/errors")
+                logger.error("Could not write the WARC metadata record of %s: %s", url, error)
+                return
+            stats.inc_value("archive/warc/metadata")
+            stats.inc_value("archive/warc/records")
+
+        fields = capture_fields(response.request, response, outlinks)
+        session.post_io(session.warc.write_metadata, url, pointer["record_id"], fields, done=done)
 
     def _unchanged_article(self, response: Response) -> bool:
         """A revisit of a page whose article JSON is already in the archive: nothing to rewrite."""
