@@ -70,6 +70,8 @@ class HttpExchange:
     protocol: str = "HTTP/1.1"
     ip_address: str | None = None
     date: datetime | None = None
+    # WARC-Truncated reason when the body is incomplete: "length", "time", "disconnect", "unspecified".
+    truncated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,8 @@ class RotatingWarcWriter:
             warc_headers = {"WARC-Date": date}
             if ex.ip_address:
                 warc_headers["WARC-IP-Address"] = ex.ip_address
+            if ex.truncated:
+                warc_headers["WARC-Truncated"] = ex.truncated
             if not ex.protocol.startswith("HTTP/1"):
                 warc_headers["WARC-Protocol"] = ex.protocol.lower().replace("http/2", "h2")
             if revisit_of is not None:
@@ -304,8 +308,12 @@ class RotatingWarcWriter:
                 self._close_locked()
             return pointer
 
-    def write_metadata(self, url: str, concurrent_to: str, fields: list[tuple[str, str]]) -> RecordPointer:
-        """A ``metadata`` record (application/warc-fields) about the capture ``concurrent_to``."""
+    def write_metadata(self, url: str, concurrent_to: str | None, fields: list[tuple[str, str]]) -> RecordPointer:
+        """A ``metadata`` record (application/warc-fields) about the capture ``concurrent_to``.
+
+        Without ``concurrent_to`` it describes a fetch of ``url`` that produced no
+        response record (the fields say why).
+        """
         with self._lock:
             if self._fh is None:
                 self._open()
@@ -318,7 +326,7 @@ class RotatingWarcWriter:
                 payload=io.BytesIO(body),
                 length=len(body),
                 warc_content_type="application/warc-fields",
-                warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
+                warc_headers_dict={"WARC-Date": date, **({"WARC-Concurrent-To": concurrent_to} if concurrent_to else {})},
             )
             offset = self._fh.tell()
             self._writer.write_record(record)

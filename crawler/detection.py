@@ -242,3 +242,46 @@ def classify_page(
     if not has_date_signal(tree, url):
         return PageVerdict(False, "heuristic:no-date")
     return PageVerdict(True, "heuristic:headline+paragraphs+date")
+
+
+_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"BZh", "bzip2 data"),
+    (b"\xfd7zXZ\x00", "xz data"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"OggS", "Ogg media"),
+    (b"ID3", "MP3 audio"),
+    (b"\x1aE\xdf\xa3", "Matroska/WebM media"),
+    (b"wOFF", "a WOFF font"),
+    (b"wOF2", "a WOFF2 font"),
+    (b"\x7fELF", "an ELF executable"),
+)
+
+
+def sniff_binary(body: bytes) -> str | None:
+    """What binary content ``body`` starts with (e.g. "a PDF document"), or None if it may be text.
+
+    Magic numbers first (RIFF containers and ISO media by their brand), then NUL
+    bytes in the first KiB, which no HTML in an ASCII-compatible charset has
+    (UTF-16 text, recognised by its BOM, is not binary).
+    """
+    head = body[:1024].lstrip(b" \t\r\n")
+    for magic, what in _BINARY_SIGNATURES:
+        if head.startswith(magic):
+            return what
+    if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return {b"WEBP": "a WebP image", b"WAVE": "WAV audio", b"AVI ": "AVI video"}[head[8:12]]
+    if head[4:8] == b"ftyp":
+        return "ISO media (MP4/HEIC/AVIF)"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if b"\x00" in head:
+        return "binary data (NUL bytes)"
+    return None

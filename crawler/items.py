@@ -80,6 +80,8 @@ class ArticleItem:
     capture_status: str | None = field(default=None, repr=False, metadata={"export": False})
     request_url: str | None = field(default=None, repr=False, metadata={"export": False})
     dated: bool = field(default=False, repr=False, metadata={"export": False})
+    # Set when the declared charset did not fit the bytes: "declared -> used".
+    charset_fix: str | None = field(default=None, repr=False, metadata={"export": False})
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

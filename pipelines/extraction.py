@@ -42,6 +42,7 @@ ARTICLE_JSONLD_KEYS = ("headline", "datePublished", "articleBody", "author")
 @dataclass(frozen=True)
 class ExtractOptions:
     min_text_chars: int = 200
+    max_elements: int = 50_000
     favor_precision: bool = True
     favor_recall: bool = False
     # (DATES_DEFAULT_TIMEZONE, DATES_MIN_YEAR, DATES_MAX_FUTURE_DAYS): decide dates in the
@@ -52,21 +53,84 @@ class ExtractOptions:
 class NotAnArticle(Exception):
     """Extraction found no usable article text."""
 
+    kind = "empty"
+
+
+class PageTooComplex(NotAnArticle):
+    """The page's DOM is too large to extract from safely (EXTRACT_MAX_ELEMENTS)."""
+
+    kind = "too_complex"
+
 
 def decode_html(body: bytes, content_type: str | None = None, encoding: str | None = None) -> str:
     """Decode an HTML body the way Scrapy does (HTTP charset, BOM, <meta> charset, then guesses).
 
     ``encoding`` is the encoding Scrapy already chose for the response, if any.
+    A declared charset that does not fit the bytes is corrected
+    (:func:`decode_html_checked`).
     """
-    if encoding:
+    return decode_html_checked(body, content_type, encoding)[0]
+
+
+_UTF8_NAMES = frozenset({"utf-8", "utf8", "utf_8"})
+
+
+def _codec(name: str | None) -> str | None:
+    import codecs
+
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
+def decode_html_checked(body: bytes, content_type: str | None = None, encoding: str | None = None) -> tuple[str, str | None]:
+    """``(text, fix)``: the decoded HTML, and ``"declared -> used"`` when the declared charset was wrong.
+
+    Two mislabellings are corrected, both common on the Arabic web:
+
+    * declared UTF-8 but not valid UTF-8 (e.g. windows-1256 bytes): the
+      charset is detected from the bytes (charset_normalizer);
+    * declared a single-byte charset (windows-1256, ISO-8859-x, ...) but the
+      bytes are valid UTF-8 with multi-byte sequences, which legacy text
+      practically never is: UTF-8.
+
+    A UTF-8 BOM always wins (WHATWG), whatever the header says.
+    """
+    if body.startswith(b"\xef\xbb\xbf"):
+        declared = _codec(encoding) or "none"
+        return body[3:].decode("utf-8", errors="replace"), None if declared == "utf-8" else f"{declared} -> utf-8 (BOM)"
+    if not encoding or _codec(encoding) is None:
+        _, text = html_to_unicode(content_type, body)
+        return text.lstrip("\ufeff"), None
+    declared = _codec(encoding) or encoding
+    if declared == "utf-8":
         try:
-            text = body.decode(encoding, errors="replace")
-        except LookupError:
-            encoding = None
+            return body.decode("utf-8").lstrip("\ufeff"), None
+        except UnicodeDecodeError:
+            pass
+        text = body.decode("utf-8", errors="replace")
+        bad = text.count("\ufffd")
+        if bad > max(8, len(text) // 1000):
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(body, cp_exclusion=["utf_8"]).best()
+            if best is not None and best.encoding:
+                return str(best), f"utf-8 -> {_codec(best.encoding) or best.encoding}"
+        return text.lstrip("\ufeff"), None
+    if max(body[:65536], default=0) >= 0x80:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
         else:
-            return text.lstrip("\ufeff")
-    _, text = html_to_unicode(content_type, body)
-    return text.lstrip("\ufeff")
+            if declared not in ("utf-16", "utf-32") and not declared.startswith(("utf_16", "utf_32", "utf-16", "utf-32")):
+                return text, f"{declared} -> utf-8"
+    try:
+        return body.decode(declared, errors="replace").lstrip("\ufeff"), None
+    except LookupError:
+        _, text = html_to_unicode(content_type, body)
+        return text.lstrip("\ufeff"), None
 
 
 def _article_jsonld(tree: Any) -> dict[str, Any]:
@@ -216,12 +280,17 @@ def extract_article(
     t0 = clock()
     options = options or ExtractOptions()
     cleaner = cleaner or Cleaner()
-    html = decode_html(page.body, page.headers.get("Content-Type"), page.encoding)
+    html, charset_fix = decode_html_checked(page.body, page.headers.get("Content-Type"), page.encoding)
     # trafilatura's own parser: lxml.html.fromstring builds different trees on
     # some pages and trafilatura then misses half the text.
     tree = trafilatura.load_html(html)
     if tree is None:
         raise NotAnArticle("unparsable or empty HTML document")
+    if options.max_elements:
+        # A link farm or a 100k-deep nesting costs trafilatura minutes and GBs; real articles have a few thousand.
+        for count, _ in enumerate(tree.iter(), 1):
+            if count > options.max_elements:
+                raise PageTooComplex(f"more than EXTRACT_MAX_ELEMENTS={options.max_elements} HTML elements")
 
     # Metadata first, from the untouched page.
     ld = _article_jsonld(tree)
@@ -310,6 +379,7 @@ def extract_article(
     title = (ld.get("headline") if isinstance(ld.get("headline"), str) else None) or getattr(doc, "title", None)
 
     return ArticleItem(
+        charset_fix=charset_fix,
         id=article_id(canonical_url),
         url=page.url,
         canonical_url=canonical_url,
@@ -356,18 +426,28 @@ def _init_worker() -> None:
     _WorkerState.cleaner = Cleaner()
 
 
-def extract_in_worker(page: PageItem, options: ExtractOptions) -> tuple[ArticleItem | None, str | None, dict[str, float]]:
-    """Run in a pool process: (article, or None with the reason it is not one, timings)."""
+def extract_in_worker(
+    page: PageItem, options: ExtractOptions
+) -> tuple[ArticleItem | None, tuple[str, str] | None, dict[str, float]]:
+    """Run in a pool process: (article, or None with (kind, reason) it is not one, timings)."""
     timings: dict[str, float] = {}
     try:
         article = extract_article(page, options, _WorkerState.cleaner or Cleaner(), timings)
     except NotAnArticle as exc:
-        return None, str(exc), timings
+        return None, (exc.kind, str(exc)), timings
     if options.dates is not None:
         from pipelines.dates import apply_dates
 
         timings["implausible_dates"] = apply_dates(article, *options.dates)
     return article, None, timings
+
+
+class _no_lock:
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
 
 
 class ExtractionPipeline:
@@ -380,14 +460,22 @@ class ExtractionPipeline:
     processed, and the engine stops taking new responses when the slot is full
     (``SCRAPER_SLOT_MAX_ACTIVE_SIZE``, ``CONCURRENT_ITEMS``).  A page that keeps a
     worker busy longer than ``EXTRACT_TIMEOUT`` seconds is abandoned, counted,
-    and the pool is replaced (its processes killed).  ``EXTRACT_WORKERS = 0``
+    and the pool is replaced (its processes killed); the other pages it had in
+    flight are extracted again on the new pool, as are the pages of a worker
+    that died (``extract/retried``).  A page whose DOM has more than
+    ``EXTRACT_MAX_ELEMENTS`` elements is not extracted.  A declared charset that
+    does not fit the bytes is corrected and counted.  ``EXTRACT_WORKERS = 0``
     extracts in the reactor process (debugging).
 
     Settings read: ``EXTRACT_WORKERS``, ``EXTRACT_TIMEOUT``, ``EXTRACT_MIN_TEXT_CHARS``,
-    ``EXTRACT_FAVOR_PRECISION``, ``EXTRACT_FAVOR_RECALL``.
+    ``EXTRACT_MAX_ELEMENTS``, ``EXTRACT_FAVOR_PRECISION``, ``EXTRACT_FAVOR_RECALL``.
     Stats: ``extract/articles``, ``extract/dropped/empty``, ``extract/dropped/error``,
-    ``extract/dropped/timeout``, ``extract/pool_restarts``, ``timing/extract_ms``, ``timing/clean_ms``.
+    ``extract/dropped/timeout``, ``extract/dropped/too_complex``, ``extract/dropped/crash``,
+    ``extract/retried``, ``extract/charset/mislabelled``, ``extract/pool_restarts``,
+    ``timing/extract_ms``, ``timing/clean_ms``.
     """
+
+    MAX_ATTEMPTS = 3
 
     def __init__(self, crawler: Crawler, options: ExtractOptions, workers: int, timeout: float) -> None:
         self.crawler = crawler
@@ -397,6 +485,9 @@ class ExtractionPipeline:
         self.timeout = timeout
         self.cleaner = Cleaner()
         self._pool: Any = None
+        import asyncio
+
+        self._retry_lock = asyncio.Lock()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -414,6 +505,7 @@ class ExtractionPipeline:
             crawler,
             ExtractOptions(
                 min_text_chars=s.getint("EXTRACT_MIN_TEXT_CHARS"),
+                max_elements=s.getint("EXTRACT_MAX_ELEMENTS"),
                 favor_precision=s.getbool("EXTRACT_FAVOR_PRECISION"),
                 favor_recall=s.getbool("EXTRACT_FAVOR_RECALL"),
                 dates=dates,
@@ -433,14 +525,58 @@ class ExtractionPipeline:
             )
         return self._pool
 
-    def _kill_pool(self) -> None:
+    def _kill_pool(self, pool: Any = None) -> None:
+        """Kill the pool's processes and start afresh; its other pages fail with BrokenProcessPool and are retried."""
+        if pool is not None and pool is not self._pool:
+            return  # already replaced
         pool, self._pool = self._pool, None
         if pool is None:
             return
         for proc in list(getattr(pool, "_processes", {}).values()):
             proc.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False, cancel_futures=False)
         self.stats.inc_value("extract/pool_restarts")
+
+    async def _extract_in_pool(self, item: PageItem) -> tuple[ArticleItem | None, tuple[str, str] | None, dict[str, float]]:
+        """Extract in the pool; a page caught in a dying pool is retried, retries one at a time.
+
+        A worker process can die (killed by the OOM killer, a crash in C code,
+        or killed here because another page timed out): every page it had in
+        flight fails with BrokenProcessPool.  Those pages are retried on a new
+        pool, retries one at a time, so an innocent page is not lost with the
+        culprit; a page whose retries also break the pool is dropped
+        (``extract/dropped/crash``).
+        """
+        import asyncio
+        from concurrent.futures.process import BrokenProcessPool
+
+        loop = asyncio.get_running_loop()
+        for attempt in range(1, self.MAX_ATTEMPTS + 1):
+            async with self._retry_lock if attempt > 1 else _no_lock():
+                pool = self._get_pool()
+                future = loop.run_in_executor(pool, extract_in_worker, item, self.options)
+                try:
+                    return await asyncio.wait_for(future, self.timeout)
+                except TimeoutError as exc:
+                    self.stats.inc_value("extract/dropped/timeout")
+                    logger.error(
+                        "Extraction of %s took more than EXTRACT_TIMEOUT=%ss: abandoned (archived in WARC only); "
+                        "restarting the worker pool", item.url, self.timeout,
+                    )
+                    self._kill_pool(pool)
+                    raise DropItem(f"{item.url}: extraction timed out", log_level="INFO") from exc
+                except BrokenProcessPool:
+                    self._kill_pool(pool)
+                    if attempt == self.MAX_ATTEMPTS:
+                        self.stats.inc_value("extract/dropped/crash")
+                        logger.error(
+                            "An extraction worker died %d times while extracting %s: page dropped (archived in WARC only)",
+                            attempt, item.url,
+                        )
+                        raise DropItem(f"{item.url}: extraction worker crashed", log_level="INFO") from None
+                    self.stats.inc_value("extract/retried")
+                    logger.warning("An extraction worker died while %s was in flight; extracting it again", item.url)
+        raise AssertionError("unreachable")
 
     def close_spider(self) -> None:
         if self._pool is not None:
@@ -456,6 +592,7 @@ class ExtractionPipeline:
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
+        reason: tuple[str, str] | None
         try:
             if self.workers <= 0:
                 timings: dict[str, float] = {}
@@ -463,35 +600,26 @@ class ExtractionPipeline:
                     article: ArticleItem | None = extract_article(item, self.options, self.cleaner, timings)
                     reason = None
                 except NotAnArticle as exc:
-                    article, reason = None, str(exc)
+                    article, reason = None, (exc.kind, str(exc))
             else:
-                import asyncio
-
-                loop = asyncio.get_running_loop()
-                future = loop.run_in_executor(self._get_pool(), extract_in_worker, item, self.options)
-                try:
-                    article, reason, timings = await asyncio.wait_for(future, self.timeout)
-                except TimeoutError as exc:
-                    self.stats.inc_value("extract/dropped/timeout")
-                    logger.error(
-                        "Extraction of %s took more than EXTRACT_TIMEOUT=%ss: abandoned (archived in WARC only); "
-                        "restarting the worker pool", item.url, self.timeout,
-                    )
-                    self._kill_pool()
-                    raise DropItem(f"{item.url}: extraction timed out", log_level="INFO") from exc
+                article, reason, timings = await self._extract_in_pool(item)
         except DropItem:
             raise
         except Exception as exc:
             self.stats.inc_value("extract/dropped/error")
-            logger.error("Extraction failed for %s: %r", item.url, exc)
-            if "BrokenProcessPool" in type(exc).__name__:
-                self._kill_pool()
+            logger.error("Extraction failed for %s: %r (archived in WARC only)", item.url, exc)
             raise DropItem(f"{item.url}: extraction error: {exc!r}") from exc
         self.stats.inc_value("timing/extract_ms", int(1000 * timings.get("extraction", 0.0)))
         self.stats.inc_value("timing/clean_ms", int(1000 * timings.get("cleaning", 0.0)))
         if article is None:
-            self.stats.inc_value("extract/dropped/empty")
-            raise DropItem(f"{item.url}: no article text: {reason}", log_level="INFO")
+            kind, why = reason or ("empty", "no text")
+            self.stats.inc_value(f"extract/dropped/{kind}")
+            if kind == "too_complex":
+                logger.warning("Page %s not extracted: %s (archived in WARC only)", item.url, why)
+            raise DropItem(f"{item.url}: no article text: {why}", log_level="INFO")
+        if article.charset_fix:
+            self.stats.inc_value("extract/charset/mislabelled")
+            logger.warning("Page %s: declared charset does not fit its bytes; decoded as %s", item.url, article.charset_fix)
         self.stats.inc_value("extract/articles")
         if article.dated:
             self.stats.inc_value(f"dates/published/{(article.published_source or 'missing').split(':')[0]}")

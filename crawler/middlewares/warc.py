@@ -14,6 +14,15 @@ capture of the same URL (``archive.dedup``) is written as a ``revisit`` record
 (WARC-Profile identical-payload-digest, WARC-Refers-To*), and
 ``request.meta["warc_revisit"]`` tells the spider the page is unchanged.
 
+A body cut short by the server (connection closed before Content-Length, kept
+with ``DOWNLOAD_FAIL_ON_DATALOSS = False``) is written as received, with
+``WARC-Truncated: disconnect``.  A fetch that produced no response at all
+(timeout, body over ``DOWNLOAD_MAXSIZE``, connection refused, ...) is written
+as a ``metadata`` record for the URL without WARC-Concurrent-To, whose fields
+say why (``fetchError``), which attempt it was, and the response headers
+and body bytes if some had arrived (``receivedHeader``, ``receivedBytes``),
+one record per failed attempt.
+
 Metadata records (``ARCHIVE_WARC_METADATA``): for responses that never reach a
 spider callback (redirects, errors, robots.txt) this middleware writes the
 ``metadata`` record (referrer, discovery path, depth; a redirect's Location as
@@ -23,7 +32,7 @@ Settings read: ``ARCHIVE_WARC_ENABLED``, ``ARCHIVE_DEDUP_ENABLED``,
 ``ARCHIVE_WARC_METADATA`` (plus the session's ``ARCHIVE_*``).
 Stats: ``archive/warc/records``, ``archive/warc/exchanges``,
 ``archive/warc/responses``, ``archive/warc/revisits``, ``archive/warc/metadata``,
-``archive/warc/errors``.
+``archive/warc/errors``, ``archive/warc/failed_fetches``.
 """
 
 from __future__ import annotations
@@ -33,8 +42,8 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from scrapy import Request
-from scrapy.exceptions import NotConfigured
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 
@@ -65,6 +74,16 @@ class WarcCaptureMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.write_metadata = crawler.settings.getbool("ARCHIVE_WARC_METADATA")
+        crawler.signals.connect(self._headers_received, signal=signals.headers_received)
+        crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+
+    @staticmethod
+    def _headers_received(headers: Headers, body_length: int, request: Request, spider: object) -> None:
+        request.meta["fetch_headers"] = header_pairs(headers)
+
+    @staticmethod
+    def _bytes_received(data: bytes, request: Request, spider: object) -> None:
+        request.meta["fetch_bytes"] = request.meta.get("fetch_bytes", 0) + len(data)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
@@ -74,6 +93,8 @@ class WarcCaptureMiddleware:
 
     def process_request(self, request: Request) -> None:
         request.meta.setdefault("warc_request_time", datetime.now(UTC))
+        request.meta.pop("fetch_headers", None)  # left by an earlier attempt (retries copy meta)
+        request.meta.pop("fetch_bytes", None)
         return None
 
     async def process_response(self, request: Request, response: Response) -> Response:
@@ -92,12 +113,16 @@ class WarcCaptureMiddleware:
             protocol=response.protocol or "HTTP/1.1",
             ip_address=str(response.ip_address) if response.ip_address else None,
             date=request.meta.pop("warc_request_time", None) or datetime.now(UTC),
+            truncated="disconnect" if "dataloss" in response.flags else None,
         )
+        request.meta.pop("fetch_headers", None)
+        request.meta.pop("fetch_bytes", None)
         request.meta["warc_fetched_at"] = exchange.date
         digest = payload_digest(exchange.body)
         revisit_of = None
         capture = None
-        dedup = session.dedup if session.dedup_enabled and 200 <= response.status < 300 and exchange.body else None
+        complete = exchange.truncated is None  # a cut-short body is never the reference capture of a URL
+        dedup = session.dedup if session.dedup_enabled and 200 <= response.status < 300 and exchange.body and complete else None
         if dedup is not None:
             request.meta["capture_status"] = dedup.status(request.url, digest)
             capture = dedup.lookup(request.url, digest)
@@ -141,6 +166,32 @@ class WarcCaptureMiddleware:
         self.stats.inc_value("archive/warc/exchanges")
         self.stats.inc_value("archive/warc/records", records)
         return response
+
+    async def process_exception(self, request: Request, exception: Exception) -> None:
+        """A fetch attempt that produced no response: a metadata record saying why."""
+        session = ArchiveSession.from_crawler(self.crawler)
+        request.meta.pop("warc_request_time", None)
+        if session.closed or isinstance(exception, IgnoreRequest):
+            return None
+        fields = [
+            ("fetchError", f"{type(exception).__name__}: {exception}".strip()),
+            ("attempt", str(request.meta.get("retry_times", 0) + 1)),
+        ]
+        received = request.meta.get("fetch_headers")
+        if received is not None:
+            fields.append(("receivedBytes", str(request.meta.get("fetch_bytes", 0))))
+            fields += [("receivedHeader", f"{name}: {value}") for name, value in received]
+        fields += capture_fields(request, None)
+        try:
+            await session.run_io(session.warc.write_metadata, request.url, None, fields)
+        except OSError as exc:
+            self.stats.inc_value("archive/warc/errors")
+            logger.error("Could not write the WARC record of the failed fetch of %s: %s", request.url, exc)
+            return None
+        self.stats.inc_value("archive/warc/failed_fetches")
+        self.stats.inc_value("archive/warc/metadata")
+        self.stats.inc_value("archive/warc/records")
+        return None
 
     @staticmethod
     def _reaches_callback(request: Request, response: Response) -> bool:

@@ -20,8 +20,21 @@ out-of-window articles before they are fetched.
 Settings read: ``NEWS_LINK_DEPTH``, ``NEWS_FOLLOW_ARTICLE_LINKS``,
 ``NEWS_GUESS_SITEMAPS``, ``NEWS_ARTICLE_MIN_PARAGRAPHS``,
 ``NEWS_ARTICLE_MIN_CHARS``, ``NEWS_CONTACT_URL``, ``USER_AGENT``,
-``ROBOTSTXT_OBEY``, ``DOWNLOAD_MAXSIZE``.
+``ROBOTSTXT_OBEY``, ``DOWNLOAD_MAXSIZE``, ``NEWS_MAX_LINKS_PER_PAGE``,
+``NEWS_MAX_FEED_ITEMS``.
+
+Hostile input (docs/robustness.md): an empty body, a binary served as HTML,
+a body cut short by the server, a page with more links than
+``NEWS_MAX_LINKS_PER_PAGE``, a feed with more items than
+``NEWS_MAX_FEED_ITEMS``, a sitemap that declares XML entities, is not
+well-formed or inflates past ``DOWNLOAD_MAXSIZE``: each is logged with its
+URL and cause, counted, and the crawl goes on (the WARC has the bytes).
+
 Stats: ``news/pages/article``, ``news/pages/other``, ``news/pages/not_html``,
+``news/pages/empty``, ``news/pages/binary``, ``news/pages/truncated``,
+``news/pages/unparsable``, ``news/pages/too_deep``, ``news/pages/unterminated``, ``news/links/capped``, ``news/feeds/capped``,
+``news/sitemaps/entities_ignored``, ``news/sitemaps/malformed``,
+``news/sitemaps/too_large``, ``news/urls/tracking_stripped``,
 ``news/skipped/out_of_window``, ``news/skipped/excluded``,
 ``news/sitemaps/parsed``, ``news/sitemaps/invalid``, ``news/feeds/parsed``,
 ``news/feeds/invalid``, ``news/requests/{seed,sitemap,feed,link}``.
@@ -44,13 +57,14 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from crawler.detection import classify_page, classify_url
+from crawler.detection import classify_page, classify_url, sniff_binary
 from crawler.items import PageItem
 from crawler.profiles import ProfileError, SiteProfile, load_profile, profile_for_url
 from crawler.urls import strip_tracking
 
 logger = logging.getLogger(__name__)
 
+_UNUSABLE = object()  # a sitemap/feed body that could not be used at all (already logged and counted)
 _XML_PARSER_KW = {"recover": True, "remove_comments": True, "resolve_entities": False, "no_network": True}
 
 
@@ -78,13 +92,20 @@ def parse_any_date(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def page_links(tree: Any, base_url: str) -> list[str]:
-    """Absolute http(s) links of ``<a href>``/``<area href>`` in document order, fragments dropped, unique."""
+def page_links(tree: Any, base_url: str, limit: int = 0) -> tuple[list[str], int]:
+    """Absolute http(s) links of ``<a href>``/``<area href>`` in document order, fragments dropped, unique.
+
+    Returns the links (at most ``limit`` when it is not 0) and the number of
+    ``href`` attributes on the page.
+    """
     base = tree.xpath("//base/@href")
     base_url = urljoin(base_url, str(base[0]).strip()) if base else base_url
     seen: dict[str, None] = {}
     joined: dict[str, str] = {}
-    for href in tree.xpath("//a/@href | //area/@href"):
+    hrefs = tree.xpath("//a/@href | //area/@href")
+    for href in hrefs:
+        if limit and len(seen) >= limit:
+            break
         href = str(href).strip()
         if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
             continue
@@ -98,7 +119,7 @@ def page_links(tree: Any, base_url: str) -> list[str]:
             joined[href] = url
         if url.startswith(("http://", "https://")):
             seen.setdefault(url, None)
-    return list(seen)
+    return list(seen), len(hrefs)
 
 
 def _local(tag: Any) -> str:
@@ -121,6 +142,8 @@ class NewsSpider(Spider):
     min_chars: int
     max_sitemap_size: int
     obey_robots: bool
+    max_links: int
+    max_feed_items: int
 
     def __init__(
         self,
@@ -189,6 +212,8 @@ class NewsSpider(Spider):
         spider.min_chars = s.getint("NEWS_ARTICLE_MIN_CHARS")
         spider.max_sitemap_size = s.getint("DOWNLOAD_MAXSIZE")
         spider.obey_robots = s.getbool("ROBOTSTXT_OBEY")
+        spider.max_links = s.getint("NEWS_MAX_LINKS_PER_PAGE")
+        spider.max_feed_items = s.getint("NEWS_MAX_FEED_ITEMS")
         crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
         if s.get("REDIS_URL"):
             # Distributed: a process whose share of the queue is momentarily empty stays
@@ -258,7 +283,12 @@ class NewsSpider(Spider):
         return capture if capture is not None and capture.article_key else None
 
     def _req(self, url: str, callback: Any, discovery: str, *, depth: int, **meta: Any) -> Request | None:
-        url = strip_tracking(url)
+        stripped = strip_tracking(url)
+        if stripped != url.split("#", 1)[0]:
+            # utm_*, fbclid, ...: the same page as without them; the duplicate filter sees one URL.
+            self.crawler.stats.inc_value("news/urls/tracking_stripped")
+            logger.debug("Tracking parameters removed: %s -> %s", url, stripped)
+        url = stripped
         if self.profile.is_excluded(url):
             self.crawler.stats.inc_value("news/skipped/excluded")
             return None
@@ -424,19 +454,40 @@ class NewsSpider(Spider):
             try:
                 body = gunzip(body, max_size=self.max_sitemap_size)
             except Exception as exc:  # gunzip raises IOError/_DecompressionMaxSizeExceeded
-                logger.warning("Sitemap %s: cannot gunzip (%s); skipped", response.url, exc)
+                too_large = "max" in str(exc).lower()
+                self.crawler.stats.inc_value("news/sitemaps/too_large" if too_large else "news/sitemaps/invalid")
+                logger.warning(
+                    "Sitemap/feed %s: cannot gunzip (%s)%s; skipped (the compressed bytes are in the WARC)",
+                    response.url, exc, " - it inflates past DOWNLOAD_MAXSIZE" if too_large else "",
+                )
                 return None
         return body
 
     def _xml_root(self, response: Response) -> Any:
-        """The parsed XML of a sitemap or feed (gunzipped; entities never expanded), or None."""
+        """The parsed XML of a sitemap or feed (gunzipped; entities never expanded), or None.
+
+        A document that is not well-formed is parsed in recovery mode (what can be
+        read is used) and counted; declared entities are never expanded.
+        """
         body = self._xml_body(response)
+        if body is None:
+            return _UNUSABLE
         if not body or body.lstrip()[:1] != b"<":
             return None
+        head = body[:4096]
+        if b"<!ENTITY" in head or b"<!entity" in head:
+            self.crawler.stats.inc_value("news/sitemaps/entities_ignored")
+            logger.warning("XML %s declares entities (a possible entity-expansion bomb); they are not expanded", response.url)
+        parser = etree.XMLParser(**_XML_PARSER_KW)
         try:
-            return etree.fromstring(body, parser=etree.XMLParser(**_XML_PARSER_KW))
+            root = etree.fromstring(body, parser=parser)
         except etree.XMLSyntaxError:
             return None
+        if root is not None and parser.error_log and any(e.level >= 2 for e in parser.error_log):
+            first = next(e for e in parser.error_log if e.level >= 2)
+            self.crawler.stats.inc_value("news/sitemaps/malformed")
+            logger.warning("XML %s is not well-formed (line %s: %s); using what could be read", response.url, first.line, first.message)
+        return root
 
     def parse_sitemap(self, response: Response) -> Iterator[Any]:
         outlinks: list[str] = []
@@ -446,6 +497,8 @@ class NewsSpider(Spider):
 
     def _parse_sitemap(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         root = self._xml_root(response)
+        if root is _UNUSABLE:
+            return
         if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
             if isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower():
                 yield from self._parse_page(response, outlinks)
@@ -501,6 +554,8 @@ class NewsSpider(Spider):
 
     def _parse_feed(self, response: Response, outlinks: list[str]) -> Iterator[Any]:
         root = self._xml_root(response)
+        if root is _UNUSABLE:
+            return
         if root is None or _local(root.tag).lower() not in ("rss", "feed", "rdf"):
             if isinstance(response, TextResponse) and b"<html" in response.body[:2048].lower():
                 yield from self._parse_page(response, outlinks)
@@ -509,10 +564,20 @@ class NewsSpider(Spider):
             logger.warning("Feed %s: not RSS or Atom; skipped", response.url)
             return
         self.crawler.stats.inc_value("news/feeds/parsed")
+        items = 0
         for entry in root.iter():
             name = _local(entry.tag)
             if name not in ("item", "entry"):
                 continue
+            items += 1
+            if items > self.max_feed_items:
+                total = items - 1 + sum(1 for e in entry.itersiblings() if _local(e.tag) == name) + 1
+                self.crawler.stats.inc_value("news/feeds/capped")
+                logger.warning(
+                    "Feed %s has %d items; only the first %d are followed (NEWS_MAX_FEED_ITEMS)",
+                    response.url, total, self.max_feed_items,
+                )
+                break
             link = None
             date_text = None
             for child in entry:
@@ -574,8 +639,28 @@ class NewsSpider(Spider):
         if response.status == 304:
             stats.inc_value("news/pages/unchanged")
             return
+        if not response.body.strip():
+            stats.inc_value("news/pages/empty")
+            logger.warning("Page %s: HTTP %d with an empty body; nothing to parse", response.url, response.status)
+            return
+        if "dataloss" in response.flags:
+            stats.inc_value("news/pages/truncated")
+            logger.warning(
+                "Page %s: the server closed the connection before the body was complete (%d bytes received, "
+                "Content-Length %s); archived as received (WARC-Truncated), not parsed",
+                response.url, len(response.body), (response.headers.get(b"Content-Length") or b"?").decode("latin-1"),
+            )
+            return
         if not isinstance(response, TextResponse):
             stats.inc_value("news/pages/not_html")
+            return
+        binary = sniff_binary(response.body)
+        if binary is not None:
+            stats.inc_value("news/pages/binary")
+            logger.warning(
+                "Page %s: served as %s but the body is %s; archived in WARC only",
+                response.url, (response.headers.get(b"Content-Type") or b"no Content-Type").decode("latin-1"), binary,
+            )
             return
         ctype = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
         head = response.body[:512].lstrip().lower()
@@ -589,11 +674,28 @@ class NewsSpider(Spider):
             stats.inc_value("news/pages/not_html")
             return
         try:
-            tree = lxml_html.fromstring(response.body)
+            parser = lxml_html.HTMLParser()
+            tree = lxml_html.fromstring(response.body, parser=parser)
         except (ValueError, etree.ParserError) as exc:
             stats.inc_value("news/pages/unparsable")
             logger.warning("Page %s: cannot parse HTML (%s); archived in WARC only", response.url, exc)
             return
+        if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+            stats.inc_value("news/pages/too_deep")
+            logger.warning(
+                "Page %s: HTML nested deeper than the parser's limit (%s); archived in WARC only",
+                response.url, next(e.message for e in parser.error_log if e.type_name == "ERR_RESOURCE_LIMIT"),
+            )
+            return
+        tail = response.body[-256:].rstrip()
+        if tail and not tail.endswith(b">"):
+            # Complete HTML ends with a tag; this one stops mid-text (a wrong Content-Length, a cut upstream).
+            stats.inc_value("news/pages/unterminated")
+            logger.warning(
+                "Page %s: the HTML stops mid-document (%d bytes, Content-Length %s): a wrong Content-Length or a "
+                "cut upstream; using what arrived", response.url, len(response.body),
+                (response.headers.get(b"Content-Length") or b"none").decode("latin-1"),
+            )
         depth = response.meta.get("link_depth", 0)
         verdict = classify_page(
             response.body,
@@ -625,7 +727,13 @@ class NewsSpider(Spider):
                     yield req
 
         # Links from the tree already parsed for classification (a LinkExtractor would parse again).
-        links = page_links(tree, response.url)
+        links, hrefs = page_links(tree, response.url, self.max_links)
+        if self.max_links and len(links) >= self.max_links and hrefs > len(links):
+            stats.inc_value("news/links/capped")
+            logger.warning(
+                "Page %s has %d links; only the first %d are recorded and followed (NEWS_MAX_LINKS_PER_PAGE)",
+                response.url, hrefs, len(links),
+            )
         outlinks.extend(links)
         if depth >= self.link_depth or (verdict.is_article and not self.follow_article_links):
             return
