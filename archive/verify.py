@@ -49,9 +49,11 @@ def check_warc(path: Path, report: Report) -> list[tuple[str, int, str]]:
                 report.records += 1
                 rtype = record.rec_type
                 rid = record.rec_headers.get_header("WARC-Record-ID")
-                offset = it.get_record_offset()
-                record.content_stream().read()
+                # Raw bytes (digests are over them): decoding a Content-Encoding is not
+                # needed, and a decompression bomb's body must not be inflated here.
+                block = record.raw_stream.read() if rtype == "metadata" else b""
                 it.read_to_end(record)
+                offset = it.get_record_offset()  # (reads the record to its end when called before)
                 checker = record.digest_checker
                 if checker is not None and checker.passed is False:
                     report.fault(f"{name}@{offset}: {rtype} record digest mismatch ({'; '.join(checker.problems)})")
@@ -76,9 +78,10 @@ def check_warc(path: Path, report: Report) -> list[tuple[str, int, str]]:
                         report.responses += 1
                 if rtype in ("request", "metadata"):
                     target = record.rec_headers.get_header("WARC-Concurrent-To")
-                    if not target:
+                    if not target and not (rtype == "metadata" and b"fetchError:" in block):
+                        # (a failed fetch's metadata record has no response to point to)
                         report.fault(f"{name}@{offset}: {rtype} record without WARC-Concurrent-To")
-                    else:
+                    elif target:
                         concurrent.append((rtype, rid, target))
     except Exception as exc:  # a truncated or corrupt file: report, go on with the others
         report.fault(f"{name}: unreadable ({exc.__class__.__name__}: {exc})")

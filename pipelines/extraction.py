@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 
 import trafilatura
 from scrapy.exceptions import DropItem
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
 from crawler.detection import jsonld_objects, meta_content
 from crawler.items import ArticleItem, ImageRef, PageItem
@@ -85,24 +85,29 @@ def _codec(name: str | None) -> str | None:
 
 
 def decode_html_checked(body: bytes, content_type: str | None = None, encoding: str | None = None) -> tuple[str, str | None]:
-    """``(text, fix)``: the decoded HTML, and ``"declared -> used"`` when the declared charset was wrong.
+    """``(text, fix)``: the decoded HTML and, when the page's charset needed help, ``"kind: detail"``.
 
-    Two mislabellings are corrected, both common on the Arabic web:
+    ``kind`` is ``undeclared`` (no charset in the header, no BOM, no <meta>:
+    detected from the bytes), ``mislabelled`` (the declared charset does not
+    fit the bytes) or ``bom`` (a UTF-8 BOM overrides another declared charset,
+    as WHATWG says).  Two mislabellings are corrected, both common on the
+    Arabic web:
 
     * declared UTF-8 but not valid UTF-8 (e.g. windows-1256 bytes): the
       charset is detected from the bytes (charset_normalizer);
     * declared a single-byte charset (windows-1256, ISO-8859-x, ...) but the
       bytes are valid UTF-8 with multi-byte sequences, which legacy text
       practically never is: UTF-8.
-
-    A UTF-8 BOM always wins (WHATWG), whatever the header says.
     """
+    header = _codec(http_content_type_encoding(content_type)) if content_type else None
     if body.startswith(b"\xef\xbb\xbf"):
-        declared = _codec(encoding) or "none"
-        return body[3:].decode("utf-8", errors="replace"), None if declared == "utf-8" else f"{declared} -> utf-8 (BOM)"
+        text = body[3:].decode("utf-8", errors="replace")
+        return text, None if header in (None, "utf-8") else f"bom: {header} in the header, UTF-8 BOM in the body -> utf-8"
+    # Only bytes >= 0x80 make a missing declaration matter.
+    meta = header or _codec(html_body_declared_encoding(body[:4096])) or max(body[:65536], default=0) < 0x80
     if not encoding or _codec(encoding) is None:
-        _, text = html_to_unicode(content_type, body)
-        return text.lstrip("\ufeff"), None
+        enc, text = html_to_unicode(content_type, body)
+        return text.lstrip("\ufeff"), None if meta else f"undeclared: detected {_codec(enc) or enc}"
     declared = _codec(encoding) or encoding
     if declared == "utf-8":
         try:
@@ -116,21 +121,22 @@ def decode_html_checked(body: bytes, content_type: str | None = None, encoding: 
 
             best = from_bytes(body, cp_exclusion=["utf_8"]).best()
             if best is not None and best.encoding:
-                return str(best), f"utf-8 -> {_codec(best.encoding) or best.encoding}"
+                used = _codec(best.encoding) or best.encoding
+                return str(best), f"mislabelled: declared utf-8, {bad} invalid sequences -> {used}"
         return text.lstrip("\ufeff"), None
-    if max(body[:65536], default=0) >= 0x80:
+    if meta is not True and max(body[:65536], default=0) >= 0x80 and not declared.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
-            if declared not in ("utf-16", "utf-32") and not declared.startswith(("utf_16", "utf_32", "utf-16", "utf-32")):
-                return text, f"{declared} -> utf-8"
+            return text, f"mislabelled: declared {declared}, bytes are UTF-8 -> utf-8" if meta else "undeclared: detected utf-8"
     try:
-        return body.decode(declared, errors="replace").lstrip("\ufeff"), None
+        text = body.decode(declared, errors="replace").lstrip("\ufeff")
     except LookupError:
         _, text = html_to_unicode(content_type, body)
         return text.lstrip("\ufeff"), None
+    return text, None if meta else f"undeclared: detected {declared}"
 
 
 def _article_jsonld(tree: Any) -> dict[str, Any]:
@@ -471,7 +477,8 @@ class ExtractionPipeline:
     ``EXTRACT_MAX_ELEMENTS``, ``EXTRACT_FAVOR_PRECISION``, ``EXTRACT_FAVOR_RECALL``.
     Stats: ``extract/articles``, ``extract/dropped/empty``, ``extract/dropped/error``,
     ``extract/dropped/timeout``, ``extract/dropped/too_complex``, ``extract/dropped/crash``,
-    ``extract/retried``, ``extract/charset/mislabelled``, ``extract/pool_restarts``,
+    ``extract/retried``, ``extract/charset/mislabelled``, ``extract/charset/undeclared``,
+    ``extract/charset/bom``, ``extract/pool_restarts``,
     ``timing/extract_ms``, ``timing/clean_ms``.
     """
 
@@ -488,6 +495,7 @@ class ExtractionPipeline:
         import asyncio
 
         self._retry_lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(max(1, workers))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -552,7 +560,9 @@ class ExtractionPipeline:
 
         loop = asyncio.get_running_loop()
         for attempt in range(1, self.MAX_ATTEMPTS + 1):
-            async with self._retry_lock if attempt > 1 else _no_lock():
+            # At most one page per worker in the pool: EXTRACT_TIMEOUT then counts extraction
+            # time, not time queued behind a slow page, and a killed pool takes few pages with it.
+            async with self._retry_lock if attempt > 1 else _no_lock(), self._slots:
                 pool = self._get_pool()
                 future = loop.run_in_executor(pool, extract_in_worker, item, self.options)
                 try:
@@ -618,8 +628,12 @@ class ExtractionPipeline:
                 logger.warning("Page %s not extracted: %s (archived in WARC only)", item.url, why)
             raise DropItem(f"{item.url}: no article text: {why}", log_level="INFO")
         if article.charset_fix:
-            self.stats.inc_value("extract/charset/mislabelled")
-            logger.warning("Page %s: declared charset does not fit its bytes; decoded as %s", item.url, article.charset_fix)
+            kind, _, detail = article.charset_fix.partition(": ")
+            self.stats.inc_value(f"extract/charset/{kind}")
+            if kind == "mislabelled":
+                logger.warning("Page %s: the declared charset does not fit its bytes (%s)", item.url, detail)
+            else:
+                logger.info("Page %s: charset %s (%s)", item.url, "not declared" if kind == "undeclared" else "from the BOM", detail)
         self.stats.inc_value("extract/articles")
         if article.dated:
             self.stats.inc_value(f"dates/published/{(article.published_source or 'missing').split(':')[0]}")

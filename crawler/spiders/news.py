@@ -570,7 +570,7 @@ class NewsSpider(Spider):
             if name not in ("item", "entry"):
                 continue
             items += 1
-            if items > self.max_feed_items:
+            if self.max_feed_items and items > self.max_feed_items:
                 total = items - 1 + sum(1 for e in entry.itersiblings() if _local(e.tag) == name) + 1
                 self.crawler.stats.inc_value("news/feeds/capped")
                 logger.warning(

@@ -1,0 +1,53 @@
+"""The extraction pool survives a worker killed mid-extraction (like the OOM killer would): no page is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+from scrapy.utils.test import get_crawler
+
+import crawler.settings as project_settings
+from crawler.evaluation import load_benchmark
+from crawler.items import ArticleItem, PageItem
+from pipelines.extraction import ExtractionPipeline
+
+
+def _pages(n: int) -> list[PageItem]:
+    out = []
+    for _, url, _, html in load_benchmark()[:n]:
+        out.append(PageItem(url=url or "https://example.org/a", body=html, encoding="utf-8", status=200,
+                            headers={"Content-Type": "text/html; charset=utf-8"}, site="bench", profile=None,
+                            fetched_at="2026-01-01T00:00:00+00:00", warc=None))
+    return out
+
+
+def test_worker_killed_mid_extraction_loses_no_page() -> None:
+    settings = {k: v for k, v in vars(project_settings).items() if k.isupper()}
+    settings.update(EXTRACT_WORKERS=2, EXTRACT_TIMEOUT=120)
+    crawler = get_crawler(settings_dict=settings)
+    pipeline = ExtractionPipeline.from_crawler(crawler)
+    pages = _pages(6)
+
+    async def run() -> list[object]:
+        tasks = [asyncio.ensure_future(pipeline.process_item(page)) for page in pages]
+        while pipeline._pool is None or not getattr(pipeline._pool, "_processes", None):
+            await asyncio.sleep(0.02)
+        killed = []
+        for proc in list(pipeline._pool._processes.values()):
+            os.kill(proc.pid, signal.SIGKILL)  # what the OOM killer or a crash in C code does
+            killed.append(proc.pid)
+        assert killed
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        pipeline.close_spider()
+    assert [type(r).__name__ for r in results] == ["ArticleItem"] * len(pages)
+    assert [r.url for r in results if isinstance(r, ArticleItem)] == [p.url for p in pages]
+    stats = crawler.stats.get_stats()
+    assert stats.get("extract/retried", 0) >= 1
+    assert stats.get("extract/pool_restarts", 0) >= 1
+    assert "extract/dropped/crash" not in stats and "extract/dropped/error" not in stats
