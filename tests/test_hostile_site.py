@@ -136,7 +136,7 @@ def test_redirect_loop(site: HostileSite) -> None:
     status, headers, _ = fetch(site.url + "case/loop-b")
     assert status == 302 and headers["Location"] == "/case/loop-a"
     status, headers, _ = fetch(site.case_url("redirect_offsite"))
-    assert status == 301 and headers["Location"] == site.other_url + "landing.html"
+    assert status == 301 and headers["Location"] == site.offsite_url + "landing.html"
 
 
 def test_cp1256_bytes(site: HostileSite) -> None:
