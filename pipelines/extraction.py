@@ -495,7 +495,7 @@ class ExtractionPipeline:
         import asyncio
 
         self._retry_lock = asyncio.Lock()
-        self._slots = asyncio.Semaphore(max(1, workers))
+        self._slots = asyncio.Semaphore(2 * max(1, workers))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPipeline:
@@ -560,8 +560,9 @@ class ExtractionPipeline:
 
         loop = asyncio.get_running_loop()
         for attempt in range(1, self.MAX_ATTEMPTS + 1):
-            # At most one page per worker in the pool: EXTRACT_TIMEOUT then counts extraction
-            # time, not time queued behind a slow page, and a killed pool takes few pages with it.
+            # At most two pages per worker in the pool (one running, one ready): workers never wait
+            # for the busy reactor, a page waits behind at most one other (whose timeout fires
+            # first: then this one is retried, not timed out), and a killed pool takes few pages.
             async with self._retry_lock if attempt > 1 else _no_lock(), self._slots:
                 pool = self._get_pool()
                 future = loop.run_in_executor(pool, extract_in_worker, item, self.options)

@@ -300,7 +300,7 @@ def faulty_pipeline_crawl(site: HostileSite, tmp_path_factory: pytest.TempPathFa
     return run_crawl(
         tmp / "archive",
         [f"site={profile}", f"url={site.url}"],
-        settings=["ROBOTSTXT_OBEY=False", "NEWS_GUESS_SITEMAPS=False", "EXTRACT_TIMEOUT=4", "EXTRACT_MAX_ELEMENTS=0",
+        settings=["ROBOTSTXT_OBEY=False", "NEWS_GUESS_SITEMAPS=False", "DOWNLOAD_TIMEOUT=3", "EXTRACT_TIMEOUT=4", "EXTRACT_MAX_ELEMENTS=0",
                   "EXTRACT_WORKERS=2", f"ITEM_PIPELINES={json.dumps(pipelines)}", "TEST_CRASH_URLS=/ok/3.html",
                   "CONCURRENT_REQUESTS=16", "CONCURRENT_REQUESTS_PER_DOMAIN=16"],
         crawl_id="hostile-extract",
