@@ -151,6 +151,9 @@ CASES = [
     ("robots_html", "robots/not_text", 1, ["HTML page", "no rules apply"]),
     ("robots_500", "robots/unavailable", 1, ["HTTP 500", "RFC 9309", "disallowed"]),
     ("tracking_duplicate", "news/urls/tracking_stripped", 1, ["Tracking parameters removed", "/ok/1.html"]),
+    ("url_spaces", "news/urls/escaped", 2, ["spaces or non-ASCII", "fetched percent-encoded"]),
+    ("url_unicode", "news/urls/escaped", 2, ["spaces or non-ASCII", "fetched percent-encoded"]),
+    ("url_long_query", "news/urls/long", 1, ["longer than 2083 characters"]),
 ]
 
 

@@ -34,7 +34,7 @@ Stats: ``news/pages/article``, ``news/pages/other``, ``news/pages/not_html``,
 ``news/pages/empty``, ``news/pages/binary``, ``news/pages/truncated``,
 ``news/pages/unparsable``, ``news/pages/too_deep``, ``news/pages/unterminated``, ``news/links/capped``, ``news/feeds/capped``,
 ``news/sitemaps/entities_ignored``, ``news/sitemaps/malformed``,
-``news/sitemaps/too_large``, ``news/urls/tracking_stripped``,
+``news/sitemaps/too_large``, ``news/urls/tracking_stripped``, ``news/urls/escaped``, ``news/urls/long``,
 ``news/skipped/out_of_window``, ``news/skipped/excluded``,
 ``news/sitemaps/parsed``, ``news/sitemaps/invalid``, ``news/feeds/parsed``,
 ``news/feeds/invalid``, ``news/requests/{seed,sitemap,feed,link}``.
@@ -289,6 +289,13 @@ class NewsSpider(Spider):
             self.crawler.stats.inc_value("news/urls/tracking_stripped")
             logger.debug("Tracking parameters removed: %s -> %s", url, stripped)
         url = stripped
+        if " " in url or not url.isascii():
+            # Scrapy percent-encodes it (UTF-8) once; counted so odd URLs can be found in the stats.
+            self.crawler.stats.inc_value("news/urls/escaped")
+            logger.debug("URL with spaces or non-ASCII characters, fetched percent-encoded: %s", url)
+        if len(url) > 2083:
+            self.crawler.stats.inc_value("news/urls/long")
+            logger.debug("URL longer than 2083 characters (%d; fetched up to URLLENGTH_LIMIT): %s", len(url), url)
         if self.profile.is_excluded(url):
             self.crawler.stats.inc_value("news/skipped/excluded")
             return None
