@@ -72,6 +72,8 @@ class HttpExchange:
     date: datetime | None = None
     # WARC-Truncated reason when the body is incomplete: "length", "time", "disconnect", "unspecified".
     truncated: str | None = None
+    # payload_digest(body) when the caller has it already (saves warcio a pass over the body).
+    payload_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +250,8 @@ class RotatingWarcWriter:
                 warc_headers["WARC-IP-Address"] = ex.ip_address
             if ex.truncated:
                 warc_headers["WARC-Truncated"] = ex.truncated
+            if ex.payload_digest and revisit_of is None:
+                warc_headers["WARC-Payload-Digest"] = ex.payload_digest
             if not ex.protocol.startswith("HTTP/1"):
                 warc_headers["WARC-Protocol"] = ex.protocol.lower().replace("http/2", "h2")
             if revisit_of is not None:
