@@ -136,7 +136,7 @@ class _LeveledGzip(GzippingWrapper):  # type: ignore[misc]
 class LeveledWARCWriter(WARCWriter):  # type: ignore[misc]
     """warcio's WARCWriter with a chosen gzip level (warcio always uses 9: slow for little gain)."""
 
-    def __init__(self, filebuf: Any, *, level: int = 6, **kwargs: Any) -> None:
+    def __init__(self, filebuf: Any, *, level: int = 5, **kwargs: Any) -> None:
         super().__init__(filebuf, gzip=True, **kwargs)
         self.level = level
 
@@ -163,7 +163,7 @@ class RotatingWarcWriter:
         max_size: int = 1024**3,
         warcinfo: dict[str, str] | None = None,
         on_close: Callable[[Path, str], None] | None = None,
-        gzip_level: int = 6,
+        gzip_level: int = 5,
     ) -> None:
         self.gzip_level = gzip_level
         self.directory = Path(directory)
