@@ -164,6 +164,9 @@ EXTRACT_MAX_ELEMENTS = 50000
 # than 30 % of the page's paragraph text, the default mode is tried as well.
 EXTRACT_FAVOR_PRECISION = True
 EXTRACT_FAVOR_RECALL = False
+# trafilatura's fast mode (no readability/jusText comparison): about 18 % less
+# extraction CPU for benchmark F1 0.962 instead of 0.970. For very large crawls.
+EXTRACT_FAST = False
 
 # --- Cleaning (CLEAN_*) --------------------------------------------------
 # Learn blocks repeated verbatim across a site's articles and remove them.

@@ -46,9 +46,23 @@ class ExtractOptions:
     max_elements: int = 50_000
     favor_precision: bool = True
     favor_recall: bool = False
+    # trafilatura's fast mode: no readability/jusText comparison (EXTRACT_FAST).
+    fast: bool = False
     # (DATES_DEFAULT_TIMEZONE, DATES_MIN_YEAR, DATES_MAX_FUTURE_DAYS): decide dates in the
     # worker too (the dates pipeline then has nothing left to do); None: leave it to it.
     dates: tuple[str, int, float] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, dates: tuple[str, int, float] | None = None) -> ExtractOptions:
+        """Options from ``EXTRACT_*`` settings (``dates``: decide dates in the worker too)."""
+        return cls(
+            min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS"),
+            max_elements=settings.getint("EXTRACT_MAX_ELEMENTS"),
+            favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
+            favor_recall=settings.getbool("EXTRACT_FAVOR_RECALL"),
+            fast=settings.getbool("EXTRACT_FAST"),
+            dates=dates,
+        )
 
 
 class NotAnArticle(Exception):
@@ -339,6 +353,7 @@ def extract_article(
             include_images=False,
             favor_precision=favor_precision,
             favor_recall=options.favor_recall,
+            fast=options.fast,
             # Markup-only date search: htmldate's free-text search takes copyright
             # lines ("© 2025") for publication dates; an unknown date stays null.
             date_extraction_params={"extensive_search": False, "original_date": True},
@@ -485,7 +500,7 @@ class ExtractionPipeline:
     extracts in the reactor process (debugging).
 
     Settings read: ``EXTRACT_WORKERS``, ``EXTRACT_TIMEOUT``, ``EXTRACT_MIN_TEXT_CHARS``,
-    ``EXTRACT_MAX_ELEMENTS``, ``EXTRACT_FAVOR_PRECISION``, ``EXTRACT_FAVOR_RECALL``.
+    ``EXTRACT_MAX_ELEMENTS``, ``EXTRACT_FAVOR_PRECISION``, ``EXTRACT_FAVOR_RECALL``, ``EXTRACT_FAST``.
     Stats: ``extract/articles``, ``extract/dropped/empty``, ``extract/dropped/error``,
     ``extract/dropped/timeout``, ``extract/dropped/too_complex``, ``extract/dropped/crash``,
     ``extract/retried``, ``extract/charset/mislabelled``, ``extract/charset/undeclared``,
@@ -522,13 +537,7 @@ class ExtractionPipeline:
         )
         return cls(
             crawler,
-            ExtractOptions(
-                min_text_chars=s.getint("EXTRACT_MIN_TEXT_CHARS"),
-                max_elements=s.getint("EXTRACT_MAX_ELEMENTS"),
-                favor_precision=s.getbool("EXTRACT_FAVOR_PRECISION"),
-                favor_recall=s.getbool("EXTRACT_FAVOR_RECALL"),
-                dates=dates,
-            ),
+            ExtractOptions.from_settings(s, dates),
             count,
             s.getfloat("EXTRACT_TIMEOUT"),
         )

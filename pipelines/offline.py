@@ -68,11 +68,7 @@ def extract_page_bytes(
 
 
 def options_from_settings(settings: Any) -> ExtractOptions:
-    return ExtractOptions(
-        min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS"),
-        favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
-        favor_recall=settings.getbool("EXTRACT_FAVOR_RECALL"),
-    )
+    return ExtractOptions.from_settings(settings)
 
 
 def process_offline(page: PageItem, settings: Any) -> dict[str, Any]:

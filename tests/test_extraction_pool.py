@@ -51,3 +51,26 @@ def test_worker_killed_mid_extraction_loses_no_page() -> None:
     assert stats.get("extract/retried", 0) >= 1
     assert stats.get("extract/pool_restarts", 0) >= 1
     assert "extract/dropped/crash" not in stats and "extract/dropped/error" not in stats
+
+
+def test_extract_fast_setting_reaches_trafilatura(monkeypatch) -> None:
+    import trafilatura
+
+    from pipelines.extraction import ExtractOptions, extract_article
+
+    settings = get_crawler(settings_dict={k: v for k, v in vars(project_settings).items() if k.isupper()}
+                           | {"EXTRACT_FAST": True}).settings
+    options = ExtractOptions.from_settings(settings)
+    assert options.fast and options.max_elements == project_settings.EXTRACT_MAX_ELEMENTS
+    seen: list[bool] = []
+    real = trafilatura.bare_extraction
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("fast"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", spy)
+    article = extract_article(_pages(1)[0], options)
+    assert seen and all(seen) and len(article.text) > 200
+    assert not ExtractOptions.from_settings(get_crawler(settings_dict={
+        k: v for k, v in vars(project_settings).items() if k.isupper()}).settings).fast
