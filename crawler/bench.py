@@ -1,6 +1,6 @@
 """`make bench`: speed and memory benchmarks (not tests: they print figures to compare).
 
-    python -m crawler.bench crawl [--pages 2000] [--scale 10000]
+    python -m crawler.bench crawl [--pages 2000] [--scale 10000] [-s NAME=VALUE ...]
     python -m crawler.bench upload [--mb 300]
 
 ``crawl``: serves the 181 pages of the Zyte article-extraction benchmark
@@ -133,7 +133,7 @@ class _BenchHandler:
         return Handler
 
 
-def bench_crawl(pages_wanted: int, label: str) -> dict[str, Any]:
+def bench_crawl(pages_wanted: int, label: str, extra: list[str] | None = None) -> dict[str, Any]:
     import http.server
     import resource  # noqa: F401
     import threading
@@ -156,6 +156,8 @@ def bench_crawl(pages_wanted: int, label: str) -> dict[str, Any]:
                "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16",
                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "NEWS_PROGRESS_INTERVAL=0",
                "-s", "ARCHIVE_PACKAGE_ENABLED=False"]  # fmt: skip
+        for pair in extra or []:
+            cmd += ["-s", pair]
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
         env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
         started = time.perf_counter()
@@ -207,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     cr = sub.add_parser("crawl", help="full-pipeline crawl of the benchmark pages: pages/s, RSS, time shares")
     cr.add_argument("--pages", type=int, default=2000)
     cr.add_argument("--scale", type=int, default=0, help="also crawl this many pages to compare memory")
+    cr.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a crawler setting for the benchmark crawls, e.g. -s EXTRACT_FAST=True")
     up = sub.add_parser("upload", help="300 MB WARC upload to a local S3 store: time and peak RSS")
     up.add_argument("--mb", type=int, default=300)
     args = parser.parse_args(argv)
@@ -214,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {}
     if args.what == "crawl":
         base = baseline_pages_per_s()
-        result.update(bench_crawl(args.pages, "crawl"))
+        result.update(bench_crawl(args.pages, "crawl", args.set))
         result["baseline_pages_per_s"] = round(base, 2)
         result["pages_per_s"] = result["crawl_pages_per_s"]
         result["ratio"] = round(result["pages_per_s"] / base, 2)
@@ -229,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{result['crawl_worker_s_extraction']} s, cleaning {result['crawl_worker_s_cleaning']} s "
               "(fetch and the rest: the remainder)")
         if args.scale:
-            result.update(bench_crawl(args.scale, "scale"))
+            result.update(bench_crawl(args.scale, "scale", args.set))
             result["rss_growth"] = round(result["scale_peak_rss_mb"] / result["crawl_peak_rss_mb"] - 1, 3)
             print(f"{result['scale_pages']}-page crawl: peak RSS {result['scale_peak_rss_mb']} MB "
                   f"({100 * result['rss_growth']:+.1f} % vs the {result['crawl_pages']}-page crawl), "
