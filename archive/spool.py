@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,15 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from archive.keys import safe_key
-from archive.storage import Storage, StorageError
+from archive.storage import Storage, StorageError, write_atomic
 
 logger = logging.getLogger(__name__)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def object_metadata(key: str, path: Path) -> dict[str, str]:
@@ -124,17 +117,9 @@ class SpoolingStorage(Storage):
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         dest = self._path(self.pending, key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
         try:
-            os.fchmod(fd, 0o666 & ~_umask())
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
+            write_atomic(dest, data)
         except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise StorageError(f"cannot spool {key} in {self.pending}: {exc}") from exc
         self._wake.set()
 

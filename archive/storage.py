@@ -27,6 +27,25 @@ def _umask() -> int:
     return mask
 
 
+def write_atomic(dest: Path, data: bytes) -> None:
+    """Write ``data`` to ``dest`` all or nothing: a temporary file beside it, fsynced, then renamed.
+
+    Raises OSError (the temporary file is removed); the file follows the umask.
+    """
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; archive files follow the umask
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 class StorageError(Exception):
     """A storage operation failed; the message names the key and the cause."""
 
@@ -111,20 +130,10 @@ class LocalStorage(Storage):
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         dest = self._path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
         try:
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; archive files follow the umask
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        except BaseException as exc:
-            Path(tmp).unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise StorageError(f"cannot write {dest}: {exc}") from exc
-            raise
+            write_atomic(dest, data)
+        except OSError as exc:
+            raise StorageError(f"cannot write {dest}: {exc}") from exc
 
     def put_file(self, key: str, path: Path) -> None:
         dest = self._path(key)
