@@ -138,19 +138,26 @@ class ArchiveSession:
         return session
 
     # -- I/O thread -----------------------------------------------------------
-    async def run_io(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)`` on the archive I/O thread (in submission order), awaited.
-
-        Runs inline when ``ARCHIVE_IO_THREAD`` is off, when the reactor is not
-        asyncio's, or once the session is closing.
-        """
-        from scrapy.utils.reactor import is_asyncio_reactor_installed
-
-        if not self.io_thread or self.closed or not is_asyncio_reactor_installed():
-            return fn(*args)
+    def _io_executor(self) -> ThreadPoolExecutor | None:
+        """The archive I/O thread; None where writes run inline: ``ARCHIVE_IO_THREAD`` off,
+        a reactor other than asyncio's, or a closing session."""
+        if not self.io_thread or self.closed:
+            return None
         if self._io is None:
+            from scrapy.utils.reactor import is_asyncio_reactor_installed
+
+            if not is_asyncio_reactor_installed():
+                self.io_thread = False
+                return None
             self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-io")
-        return await asyncio.wrap_future(self._io.submit(fn, *args))
+        return self._io
+
+    async def run_io(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the archive I/O thread (in submission order), awaited."""
+        io = self._io_executor()
+        if io is None:
+            return fn(*args)
+        return await asyncio.wrap_future(io.submit(fn, *args))
 
     def post_io(self, fn: Callable[..., Any], *args: Any, done: Callable[[BaseException | None], None]) -> None:
         """``fn(*args)`` on the archive I/O thread without waiting for it.
@@ -158,31 +165,26 @@ class ArchiveSession:
         ``done(error)`` runs on the reactor thread afterwards (or at the latest
         when the session closes), with the exception ``fn`` raised or None.
         """
-        from scrapy.utils.reactor import is_asyncio_reactor_installed
 
-        if not self.io_thread or self.closed or not is_asyncio_reactor_installed():
+        def call() -> BaseException | None:
             try:
                 fn(*args)
             except Exception as exc:
-                done(exc)
-            else:
-                done(None)
+                return exc
+            return None
+
+        io = self._io_executor()
+        if io is None:
+            done(call())
             return
-        if self._io is None:
-            self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive-io")
         loop = asyncio.get_running_loop()
 
         def job() -> None:
-            error: BaseException | None = None
-            try:
-                fn(*args)
-            except Exception as exc:
-                error = exc
-            self._io_done.append((done, error))
+            self._io_done.append((done, call()))
             if not loop.is_closed():
                 loop.call_soon_threadsafe(self._drain_io_done)
 
-        self._io.submit(job)
+        io.submit(job)
 
     def _drain_io_done(self) -> None:
         while self._io_done:

@@ -12,6 +12,8 @@ Stats: ``extract/articles``, ``extract/dropped/empty``,
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
@@ -87,9 +89,6 @@ def decode_html(body: bytes, content_type: str | None = None, encoding: str | No
     return decode_html_checked(body, content_type, encoding)[0]
 
 
-_UTF8_NAMES = frozenset({"utf-8", "utf8", "utf_8"})
-
-
 def _codec(name: str | None) -> str | None:
     import codecs
 
@@ -118,11 +117,12 @@ def decode_html_checked(body: bytes, content_type: str | None = None, encoding: 
     if body.startswith(b"\xef\xbb\xbf"):
         text = body[3:].decode("utf-8", errors="replace")
         return text, None if header in (None, "utf-8") else f"bom: {header} in the header, UTF-8 BOM in the body -> utf-8"
-    # Only bytes >= 0x80 make a missing declaration matter.
-    meta = header or _codec(html_body_declared_encoding(body[:4096])) or max(body[:65536], default=0) < 0x80
+    eight_bit = max(body[:65536], default=0) >= 0x80
+    labelled = bool(header or _codec(html_body_declared_encoding(body[:4096])))
+    undeclared = eight_bit and not labelled  # only bytes >= 0x80 make a missing declaration matter
     if not encoding or _codec(encoding) is None:
         enc, text = html_to_unicode(content_type, body)
-        return text.lstrip("\ufeff"), None if meta else f"undeclared: detected {_codec(enc) or enc}"
+        return text.lstrip("\ufeff"), f"undeclared: detected {_codec(enc) or enc}" if undeclared else None
     declared = _codec(encoding) or encoding
     if declared == "utf-8":
         try:
@@ -139,19 +139,19 @@ def decode_html_checked(body: bytes, content_type: str | None = None, encoding: 
                 used = _codec(best.encoding) or best.encoding
                 return str(best), f"mislabelled: declared utf-8, {bad} invalid sequences -> {used}"
         return text.lstrip("\ufeff"), None
-    if meta is not True and max(body[:65536], default=0) >= 0x80 and not declared.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
+    if eight_bit and not declared.startswith(("utf-16", "utf-32", "utf_16", "utf_32")):
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
-            return text, f"mislabelled: declared {declared}, bytes are UTF-8 -> utf-8" if meta else "undeclared: detected utf-8"
+            return text, f"mislabelled: declared {declared}, bytes are UTF-8 -> utf-8" if labelled else "undeclared: detected utf-8"
     try:
         text = body.decode(declared, errors="replace").lstrip("\ufeff")
     except LookupError:
         _, text = html_to_unicode(content_type, body)
         return text.lstrip("\ufeff"), None
-    return text, None if meta else f"undeclared: detected {declared}"
+    return text, f"undeclared: detected {declared}" if undeclared else None
 
 
 def _article_jsonld(tree: Any) -> dict[str, Any]:
@@ -474,14 +474,6 @@ def extract_in_worker(
     return article, None, timings
 
 
-class _no_lock:
-    async def __aenter__(self) -> None:
-        return None
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-
 class ExtractionPipeline:
     """Item pipeline turning PageItem into ArticleItem, in a pool of worker processes.
 
@@ -518,8 +510,6 @@ class ExtractionPipeline:
         self.timeout = timeout
         self.cleaner = Cleaner()
         self._pool: Any = None
-        import asyncio
-
         self._retry_lock = asyncio.Lock()
         self._slots = asyncio.Semaphore(2 * max(1, workers))
 
@@ -575,7 +565,6 @@ class ExtractionPipeline:
         culprit; a page whose retries also break the pool is dropped
         (``extract/dropped/crash``).
         """
-        import asyncio
         from concurrent.futures.process import BrokenProcessPool
 
         loop = asyncio.get_running_loop()
@@ -583,7 +572,7 @@ class ExtractionPipeline:
             # At most two pages per worker in the pool (one running, one ready): workers never wait
             # for the busy reactor, a page waits behind at most one other (whose timeout fires
             # first: then this one is retried, not timed out), and a killed pool takes few pages.
-            async with self._retry_lock if attempt > 1 else _no_lock(), self._slots:
+            async with self._retry_lock if attempt > 1 else contextlib.nullcontext(), self._slots:
                 pool = self._get_pool()
                 future = loop.run_in_executor(pool, extract_in_worker, item, self.options)
                 try:

@@ -79,7 +79,7 @@ class WarcCaptureMiddleware:
 
     @staticmethod
     def _headers_received(headers: Headers, body_length: int, request: Request, spider: object) -> None:
-        request.meta["fetch_headers"] = header_pairs(headers)
+        request.meta["fetch_headers"] = headers  # flattened only if the fetch then fails
 
     @staticmethod
     def _bytes_received(data: bytes, request: Request, spider: object) -> None:
@@ -180,7 +180,7 @@ class WarcCaptureMiddleware:
         received = request.meta.get("fetch_headers")
         if received is not None:
             fields.append(("receivedBytes", str(request.meta.get("fetch_bytes", 0))))
-            fields += [("receivedHeader", f"{name}: {value}") for name, value in received]
+            fields += [("receivedHeader", f"{name}: {value}") for name, value in header_pairs(received)]
         fields += capture_fields(request, None)
         try:
             await session.run_io(session.warc.write_metadata, request.url, None, fields)

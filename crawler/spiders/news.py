@@ -578,7 +578,7 @@ class NewsSpider(Spider):
                 continue
             items += 1
             if self.max_feed_items and items > self.max_feed_items:
-                total = items - 1 + sum(1 for e in entry.itersiblings() if _local(e.tag) == name) + 1
+                total = sum(1 for e in root.iter() if _local(e.tag) in ("item", "entry"))
                 self.crawler.stats.inc_value("news/feeds/capped")
                 logger.warning(
                     "Feed %s has %d items; only the first %d are followed (NEWS_MAX_FEED_ITEMS)",
