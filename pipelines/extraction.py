@@ -5,7 +5,7 @@ and trafilatura's own metadata.  :func:`extract_article` is the pure
 function behind the pipeline, shared with ``scrapy extract``.
 
 Settings read: ``EXTRACT_MIN_TEXT_CHARS``, ``EXTRACT_FAVOR_PRECISION``,
-``EXTRACT_FAVOR_RECALL``.
+``EXTRACT_FAVOR_RECALL``, ``EXTRACT_FAST``, ``EXTRACT_COMPARE_BELOW_CHARS``.
 Stats: ``extract/articles``, ``extract/dropped/empty``,
 ``extract/dropped/error``.
 """
@@ -48,8 +48,10 @@ class ExtractOptions:
     max_elements: int = 50_000
     favor_precision: bool = True
     favor_recall: bool = False
-    # trafilatura's fast mode: no readability/jusText comparison (EXTRACT_FAST).
+    # trafilatura's fast mode only: never the readability/jusText comparison (EXTRACT_FAST).
     fast: bool = False
+    # Fast mode first; the comparison only when fast mode finds fewer characters (EXTRACT_COMPARE_BELOW_CHARS).
+    compare_below_chars: int = 500
     # (DATES_DEFAULT_TIMEZONE, DATES_MIN_YEAR, DATES_MAX_FUTURE_DAYS): decide dates in the
     # worker too (the dates pipeline then has nothing left to do); None: leave it to it.
     dates: tuple[str, int, float] | None = None
@@ -63,6 +65,7 @@ class ExtractOptions:
             favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
             favor_recall=settings.getbool("EXTRACT_FAVOR_RECALL"),
             fast=settings.getbool("EXTRACT_FAST"),
+            compare_below_chars=settings.getint("EXTRACT_COMPARE_BELOW_CHARS"),
             dates=dates,
         )
 
@@ -343,7 +346,7 @@ def extract_article(
     t2 = clock()
     paragraph_chars = sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
 
-    def run(favor_precision: bool) -> tuple[Any, list[str]]:
+    def run(favor_precision: bool, fast: bool) -> tuple[Any, list[str]]:
         doc = trafilatura.bare_extraction(
             tree,
             url=page.url,
@@ -353,7 +356,7 @@ def extract_article(
             include_images=False,
             favor_precision=favor_precision,
             favor_recall=options.favor_recall,
-            fast=options.fast,
+            fast=fast,
             # Markup-only date search: htmldate's free-text search takes copyright
             # lines ("© 2025") for publication dates; an unknown date stays null.
             date_extraction_params={"extensive_search": False, "original_date": True},
@@ -361,10 +364,20 @@ def extract_article(
         raw = (getattr(doc, "text", None) or "") if doc is not None else ""
         return doc, [" ".join(line.split()) for line in raw.splitlines() if line.strip()]
 
-    doc, lines = run(options.favor_precision)
+    def cascade(favor_precision: bool) -> tuple[Any, list[str]]:
+        # trafilatura's readability/jusText comparison costs a third of its time and only
+        # helps when its own extraction found little: run it only then (EXTRACT_COMPARE_BELOW_CHARS).
+        if not options.fast and options.compare_below_chars <= 0:
+            return run(favor_precision, False)
+        doc, lines = run(favor_precision, True)
+        if not options.fast and sum(map(len, lines)) < options.compare_below_chars:
+            doc, lines = run(favor_precision, False)
+        return doc, lines
+
+    doc, lines = cascade(options.favor_precision)
     if options.favor_precision and sum(map(len, lines)) < 0.3 * paragraph_chars:
         # Precision mode sometimes drops the whole body: take the default run if it finds much more.
-        doc2, lines2 = run(False)
+        doc2, lines2 = cascade(False)
         if sum(map(len, lines2)) > 2 * sum(map(len, lines)):
             doc, lines = doc2, lines2
     # Layer 2: block rules.
@@ -492,7 +505,8 @@ class ExtractionPipeline:
     extracts in the reactor process (debugging).
 
     Settings read: ``EXTRACT_WORKERS``, ``EXTRACT_TIMEOUT``, ``EXTRACT_MIN_TEXT_CHARS``,
-    ``EXTRACT_MAX_ELEMENTS``, ``EXTRACT_FAVOR_PRECISION``, ``EXTRACT_FAVOR_RECALL``, ``EXTRACT_FAST``.
+    ``EXTRACT_MAX_ELEMENTS``, ``EXTRACT_FAVOR_PRECISION``, ``EXTRACT_FAVOR_RECALL``, ``EXTRACT_FAST``,
+    ``EXTRACT_COMPARE_BELOW_CHARS``.
     Stats: ``extract/articles``, ``extract/dropped/empty``, ``extract/dropped/error``,
     ``extract/dropped/timeout``, ``extract/dropped/too_complex``, ``extract/dropped/crash``,
     ``extract/retried``, ``extract/charset/mislabelled``, ``extract/charset/undeclared``,

@@ -53,15 +53,20 @@ def test_worker_killed_mid_extraction_loses_no_page() -> None:
     assert "extract/dropped/crash" not in stats and "extract/dropped/error" not in stats
 
 
-def test_extract_fast_setting_reaches_trafilatura(monkeypatch) -> None:
+def test_fast_mode_first_and_comparison_only_below_threshold(monkeypatch) -> None:
+    """trafilatura's readability/jusText comparison runs only when fast mode finds little text
+    (EXTRACT_COMPARE_BELOW_CHARS); EXTRACT_FAST=True never runs it."""
+    import dataclasses
+
     import trafilatura
 
     from pipelines.extraction import ExtractOptions, extract_article
 
-    settings = get_crawler(settings_dict={k: v for k, v in vars(project_settings).items() if k.isupper()}
-                           | {"EXTRACT_FAST": True}).settings
-    options = ExtractOptions.from_settings(settings)
-    assert options.fast and options.max_elements == project_settings.EXTRACT_MAX_ELEMENTS
+    def options(**overrides):
+        settings = get_crawler(settings_dict={k: v for k, v in vars(project_settings).items() if k.isupper()}
+                               | overrides).settings
+        return ExtractOptions.from_settings(settings)
+
     seen: list[bool] = []
     real = trafilatura.bare_extraction
 
@@ -70,7 +75,26 @@ def test_extract_fast_setting_reaches_trafilatura(monkeypatch) -> None:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(trafilatura, "bare_extraction", spy)
-    article = extract_article(_pages(1)[0], options)
-    assert seen and all(seen) and len(article.text) > 200
-    assert not ExtractOptions.from_settings(get_crawler(settings_dict={
-        k: v for k, v in vars(project_settings).items() if k.isupper()}).settings).fast
+    page = _pages(2)[1]  # a long article
+    default = options()
+    assert default.compare_below_chars == project_settings.EXTRACT_COMPARE_BELOW_CHARS == 500 and not default.fast
+    article = extract_article(page, default)
+    assert seen == [True] and len(article.text) > 500  # a full article: fast mode only
+
+    seen.clear()  # fast mode's text is "short" against a huge threshold: compared as well
+    compared = extract_article(page, dataclasses.replace(default, compare_below_chars=10**9))
+    assert seen == [True, False] and len(compared.text) > 200
+
+    seen.clear()  # a page where fast mode finds less than 500 characters: compared
+    extract_article(_pages(1)[0], default)
+    assert seen == [True, False]
+
+    seen.clear()  # 0: always compare (trafilatura's default mode)
+    extract_article(page, options(EXTRACT_COMPARE_BELOW_CHARS=0))
+    assert seen == [False]
+
+    seen.clear()  # EXTRACT_FAST: never compare, whatever the threshold
+    fast = options(EXTRACT_FAST=True)
+    assert fast.fast and fast.max_elements == project_settings.EXTRACT_MAX_ELEMENTS
+    extract_article(page, dataclasses.replace(fast, compare_below_chars=10**9))
+    assert seen == [True]
