@@ -163,12 +163,41 @@ def jsonld_types(tree: Any) -> set[str]:
     return types
 
 
-def meta_content(tree: Any, *names: str) -> str | None:
+MetaIndex = dict[tuple[str, str], str]
+
+
+def meta_index(tree: Any) -> MetaIndex:
+    """``(attribute, value) -> content`` of a page's ``<meta property|name|itemprop=... content=...>``.
+
+    The first non-blank content for each key, in document order: one pass over
+    the page's ``<meta>`` elements, where looking names up one XPath at a time
+    scanned the whole tree three times per name.
+    """
+    index: MetaIndex = {}
+    for meta in tree.iter("meta"):
+        content = meta.get("content")
+        if not content or not content.strip():
+            continue
+        for attr in ("property", "name", "itemprop"):
+            value = meta.get(attr)
+            if value is not None:
+                index.setdefault((attr, value), content.strip())
+    return index
+
+
+def meta_content(tree: Any, *names: str, index: MetaIndex | None = None) -> str | None:
+    """Content of the first of ``names`` present as a meta property, name or itemprop.
+
+    ``index`` (:func:`meta_index` of ``tree``) saves the pass over the page when
+    several lookups are made.
+    """
+    if index is None:
+        index = meta_index(tree)
     for name in names:
         for attr in ("property", "name", "itemprop"):
-            found = tree.xpath(f'//meta[@{attr}=$n]/@content', n=name)
-            if found and found[0].strip():
-                return str(found[0]).strip()
+            found = index.get((attr, name))
+            if found:
+                return found
     return None
 
 
@@ -184,10 +213,10 @@ def _paragraph_stats(tree: Any) -> tuple[int, int]:
     return count, chars
 
 
-def has_date_signal(tree: Any, url: str) -> bool:
+def has_date_signal(tree: Any, url: str, meta: MetaIndex | None = None) -> bool:
     if tree.xpath("//time") or _URL_DATE_RE.search(urlsplit(url).path):
         return True
-    if meta_content(tree, *_DATE_META):
+    if meta_content(tree, *_DATE_META, index=meta):
         return True
     # A date written near the headline (bylines, date spans).
     for el in tree.xpath(
@@ -224,7 +253,8 @@ def classify_page(
     hit = sorted(types & ARTICLE_TYPES)
     if hit:
         return PageVerdict(True, f"jsonld:{hit[0]}")
-    og_type = (meta_content(tree, "og:type") or "").lower()
+    meta = meta_index(tree)
+    og_type = (meta_content(tree, "og:type", index=meta) or "").lower()
     if og_type == "article":
         return PageVerdict(True, "og:type=article")
     url_class = classify_url(url, profile)
@@ -239,7 +269,7 @@ def classify_page(
     count, chars = _paragraph_stats(tree)
     if count < min_paragraphs or chars < min_chars:
         return PageVerdict(False, "heuristic:too-little-text")
-    if not has_date_signal(tree, url):
+    if not has_date_signal(tree, url, meta):
         return PageVerdict(False, "heuristic:no-date")
     return PageVerdict(True, "heuristic:headline+paragraphs+date")
 

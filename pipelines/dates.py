@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cssselect import GenericTranslator, SelectorError
 from scrapy.exceptions import NotConfigured
 
-from crawler.detection import meta_content
+from crawler.detection import MetaIndex, meta_content, meta_index
 from crawler.items import ArticleItem
 
 if TYPE_CHECKING:
@@ -97,10 +97,20 @@ _BYLINE_XPATH = (
 
 
 def collect_candidates(
-    tree: Any, ld: dict[str, Any], url: str, date_selector: str | None = None, htmldate: str | None = None
+    tree: Any,
+    ld: dict[str, Any],
+    url: str,
+    date_selector: str | None = None,
+    htmldate: str | None = None,
+    meta: MetaIndex | None = None,
 ) -> list[DateCandidate]:
-    """Raw date evidence from a page, in priority order (see module docstring)."""
+    """Raw date evidence from a page, in priority order (see module docstring).
+
+    ``meta``: the page's :func:`~crawler.detection.meta_index`, if already built.
+    """
     out: list[DateCandidate] = []
+    if meta is None:
+        meta = meta_index(tree)
     for kind, key in (("published", "datePublished"), ("modified", "dateModified")):
         value = ld.get(key)
         if isinstance(value, list) and value:
@@ -109,7 +119,7 @@ def collect_candidates(
             out.append(DateCandidate(kind, f"jsonld:{key}", value.strip()))
     for kind, names in (("published", PUBLISHED_META), ("modified", MODIFIED_META)):
         for name in names:
-            value = meta_content(tree, name)
+            value = meta_content(tree, name, index=meta)
             if value:
                 out.append(DateCandidate(kind, f"meta:{name}", value))
                 break

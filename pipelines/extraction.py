@@ -28,11 +28,12 @@ import trafilatura
 from scrapy.exceptions import DropItem
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
-from crawler.detection import jsonld_objects, meta_content
+from crawler.detection import MetaIndex, jsonld_objects, meta_content, meta_index
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
 from pipelines.cleaning import CleanContext, Cleaner, DomLookup, normalize, strip_icon_prefix
 from pipelines.dates import DateCandidate, collect_candidates
+from pipelines.pagemeta import page_metadata
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -120,7 +121,7 @@ def decode_html_checked(body: bytes, content_type: str | None = None, encoding: 
     if body.startswith(b"\xef\xbb\xbf"):
         text = body[3:].decode("utf-8", errors="replace")
         return text, None if header in (None, "utf-8") else f"bom: {header} in the header, UTF-8 BOM in the body -> utf-8"
-    eight_bit = max(body[:65536], default=0) >= 0x80
+    eight_bit = not body[:65536].isascii()
     labelled = bool(header or _codec(html_body_declared_encoding(body[:4096])))
     undeclared = eight_bit and not labelled  # only bytes >= 0x80 make a missing declaration matter
     if not encoding or _codec(encoding) is None:
@@ -265,8 +266,8 @@ def iso_datetime(value: str | None) -> str | None:
     return dt.isoformat()
 
 
-def _site_names(tree: Any, ld: dict[str, Any]) -> list[str]:
-    names = [meta_content(tree, "og:site_name", "application-name") or ""]
+def _site_names(tree: Any, ld: dict[str, Any], meta: MetaIndex | None = None) -> list[str]:
+    names = [meta_content(tree, "og:site_name", "application-name", index=meta) or ""]
     publisher = ld.get("publisher")
     names += _names(publisher)
     title = (tree.xpath("//title/text()") or [""])[0]
@@ -276,10 +277,10 @@ def _site_names(tree: Any, ld: dict[str, Any]) -> list[str]:
     return sorted({normalize(n) for n in names if n and 2 < len(n.strip()) < 60}, key=len, reverse=True)
 
 
-def _images(tree: Any, base_url: str) -> list[ImageRef]:
+def _images(tree: Any, base_url: str, meta: MetaIndex | None = None) -> list[ImageRef]:
     images: list[ImageRef] = []
     seen: set[str] = set()
-    og = meta_content(tree, "og:image")
+    og = meta_content(tree, "og:image", index=meta)
     for fig in tree.xpath("//figure[.//img]"):
         if fig.xpath("ancestor::header|ancestor::footer|ancestor::nav|ancestor::aside"):
             continue
@@ -322,22 +323,22 @@ def extract_article(
         raise NotAnArticle("unparsable or empty HTML document")
     if options.max_elements:
         # A link farm or a 100k-deep nesting costs trafilatura minutes and GBs; real articles have a few thousand.
-        for count, _ in enumerate(tree.iter(), 1):
-            if count > options.max_elements:
-                raise PageTooComplex(f"more than EXTRACT_MAX_ELEMENTS={options.max_elements} HTML elements")
+        if tree.xpath("count(//*)") > options.max_elements:  # counted in C, no element proxies
+            raise PageTooComplex(f"more than EXTRACT_MAX_ELEMENTS={options.max_elements} HTML elements")
 
     # Metadata first, from the untouched page.
     ld = _article_jsonld(tree)
+    meta = meta_index(tree)
     canonical = tree.xpath('//link[@rel="canonical"]/@href')
     canonical_url = urljoin(page.url, str(canonical[0]).strip()) if canonical else None
-    canonical_url = canonical_url or meta_content(tree, "og:url") or page.url
-    images = _images(tree, page.url)
+    canonical_url = canonical_url or meta_content(tree, "og:url", index=meta) or page.url
+    images = _images(tree, page.url, meta)
     ctx = CleanContext(
-        site_names=_site_names(tree, ld),
+        site_names=_site_names(tree, ld, meta),
         captions=[normalize(i.caption) for i in images if i.caption],
         drop_text_patterns=list(page.drop_text_patterns),
     )
-    candidates = collect_candidates(tree, ld, page.url, page.date_selector)
+    candidates = collect_candidates(tree, ld, page.url, page.date_selector, meta=meta)
 
     # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
     t1 = clock()
@@ -346,40 +347,38 @@ def extract_article(
     t2 = clock()
     paragraph_chars = sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
 
-    def run(favor_precision: bool, fast: bool) -> tuple[Any, list[str]]:
+    def run(favor_precision: bool, fast: bool) -> list[str]:
         doc = trafilatura.bare_extraction(
             tree,
             url=page.url,
-            with_metadata=True,
+            with_metadata=False,  # page_metadata below, once per page
             include_comments=False,
             include_tables=True,
             include_images=False,
             favor_precision=favor_precision,
             favor_recall=options.favor_recall,
             fast=fast,
-            # Markup-only date search: htmldate's free-text search takes copyright
-            # lines ("© 2025") for publication dates; an unknown date stays null.
-            date_extraction_params={"extensive_search": False, "original_date": True},
         )
         raw = (getattr(doc, "text", None) or "") if doc is not None else ""
-        return doc, [" ".join(line.split()) for line in raw.splitlines() if line.strip()]
+        return [" ".join(line.split()) for line in raw.splitlines() if line.strip()]
 
-    def cascade(favor_precision: bool) -> tuple[Any, list[str]]:
+    def cascade(favor_precision: bool) -> list[str]:
         # trafilatura's readability/jusText comparison costs a third of its time and only
         # helps when its own extraction found little: run it only then (EXTRACT_COMPARE_BELOW_CHARS).
         if not options.fast and options.compare_below_chars <= 0:
             return run(favor_precision, False)
-        doc, lines = run(favor_precision, True)
+        lines = run(favor_precision, True)
         if not options.fast and sum(map(len, lines)) < options.compare_below_chars:
-            doc, lines = run(favor_precision, False)
-        return doc, lines
+            lines = run(favor_precision, False)
+        return lines
 
-    doc, lines = cascade(options.favor_precision)
+    doc = page_metadata(tree, canonical_url)
+    lines = cascade(options.favor_precision)
     if options.favor_precision and sum(map(len, lines)) < 0.3 * paragraph_chars:
         # Precision mode sometimes drops the whole body: take the default run if it finds much more.
-        doc2, lines2 = cascade(False)
+        lines2 = cascade(False)
         if sum(map(len, lines2)) > 2 * sum(map(len, lines)):
-            doc, lines = doc2, lines2
+            lines = lines2
     # Layer 2: block rules.
     t3 = clock()
     blocks, cut = cleaner.clean_blocks(lines, ctx)

@@ -69,10 +69,14 @@ class RepetitionLearner:
         entry = self.blocks.get(h)
         return entry is not None and entry[0] >= self.min_pages
 
-    def observe(self, page_id: str, blocks: list[str]) -> list[str]:
+    def hashes(self, blocks: list[str]) -> dict[str, str]:
+        """``block -> hash`` of the blocks that can be template (hashed once for observe and split)."""
+        return {b: block_hash(b) for b in blocks if self.candidate(b)}
+
+    def observe(self, page_id: str, blocks: list[str], hashes: dict[str, str] | None = None) -> list[str]:
         """Record that ``page_id`` holds ``blocks``; return hashes that just became template."""
         learned = []
-        for h in {block_hash(b) for b in blocks if self.candidate(b)}:
+        for h in set((self.hashes(blocks) if hashes is None else hashes).values()):
             entry = self.blocks.get(h)
             if entry is None:
                 entry = self.blocks[h] = [0, []]
@@ -88,13 +92,15 @@ class RepetitionLearner:
                 learned.append(h)
         return learned
 
-    def split(self, blocks: list[str]) -> tuple[list[str], list[str]]:
+    def split(self, blocks: list[str], hashes: dict[str, str] | None = None) -> tuple[list[str], list[str]]:
         """(kept, removed) blocks given what is known now; never removes everything."""
-        kept = [b for b in blocks if not (self.candidate(b) and self.is_template(block_hash(b)))]
+        if hashes is None:
+            hashes = self.hashes(blocks)
+        template = {b for b, h in hashes.items() if self.is_template(h)}
+        kept = [b for b in blocks if b not in template]
         if not kept:
             return blocks, []
-        removed = [b for b in blocks if b not in kept]
-        return kept, removed
+        return kept, [b for b in blocks if b in template]
 
     def to_json(self) -> dict[str, Any]:
         return {"version": STATE_VERSION, "min_pages": self.min_pages, "blocks": {h: e[0] for h, e in self.blocks.items()}}
@@ -167,10 +173,11 @@ class RepetitionPipeline:
         if not isinstance(item, ArticleItem) or not item.blocks:
             return item
         learner = self.learner(item.site)
-        learned = learner.observe(item.id, item.blocks)
+        hashes = learner.hashes(item.blocks)
+        learned = learner.observe(item.id, item.blocks, hashes)
         if learned:
             self.stats.inc_value("clean/repeat/learned", len(learned))
-        kept, removed = learner.split(item.blocks)
+        kept, removed = learner.split(item.blocks, hashes)
         if removed:
             apply_removal(item, kept, removed, self.min_pages)
             self.stats.inc_value("clean/removed/repeated", len(removed))

@@ -92,6 +92,10 @@ def parse_any_date(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+# Plain strings, not lxml's "smart" strings that keep a reference to their element.
+_HREFS = etree.XPath("//a/@href | //area/@href", smart_strings=False)
+
+
 def page_links(tree: Any, base_url: str, limit: int = 0) -> tuple[list[str], int]:
     """Absolute http(s) links of ``<a href>``/``<area href>`` in document order, fragments dropped, unique.
 
@@ -102,7 +106,7 @@ def page_links(tree: Any, base_url: str, limit: int = 0) -> tuple[list[str], int
     base_url = urljoin(base_url, str(base[0]).strip()) if base else base_url
     seen: dict[str, None] = {}
     joined: dict[str, str] = {}
-    hrefs = tree.xpath("//a/@href | //area/@href")
+    hrefs = _HREFS(tree)
     for href in hrefs:
         if limit and len(seen) >= limit:
             break
