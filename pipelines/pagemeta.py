@@ -1,4 +1,4 @@
-"""trafilatura's page metadata, computed once per page and without copying the page.
+"""trafilatura's page metadata, computed once per page.
 
 :func:`page_metadata` is trafilatura's ``extract_metadata`` limited to the
 fields the article record uses (title, author, date, description, tags,
@@ -7,8 +7,6 @@ categories) and built from the same trafilatura and htmldate functions:
 * it runs once per page, not once per extraction pass (the extraction
   pipeline can run trafilatura up to four times on a page: precision or
   default mode, fast or with the readability/jusText comparison);
-* the author fallback gives trafilatura's answer without its deep copy of the
-  whole page (:func:`extract_author`);
 * the licence, site name and URL that the record does not use are not looked
   for.
 
@@ -19,7 +17,6 @@ metadata (``tests/test_pagemeta.py`` compares it with trafilatura's).
 
 from __future__ import annotations
 
-import copy
 import logging
 from html import unescape
 from typing import Any
@@ -27,55 +24,19 @@ from typing import Any
 from htmldate import find_date
 from trafilatura.metadata import (
     examine_meta,
+    extract_author,
     extract_catstags,
     extract_meta_json,
     extract_title,
-    normalize_authors,
 )
 from trafilatura.settings import Document
-from trafilatura.utils import line_processing, trim
-from trafilatura.xml import delete_element
-from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS, AUTHOR_XPATHS
+from trafilatura.utils import line_processing
 
 logger = logging.getLogger(__name__)
 
 # Markup-only date search: htmldate's free-text search takes copyright lines
 # ("© 2025") for publication dates; an unknown date stays null.
 DATE_PARAMS: dict[str, Any] = {"extensive_search": False, "original_date": True}
-
-
-def extract_author(tree: Any) -> str | None:
-    """trafilatura's author fallback (``metadata.extract_author``) without copying the page.
-
-    trafilatura deep-copies the whole tree, deletes the comment, date, figure
-    ... sections (``AUTHOR_DISCARD_XPATHS``) from the copy and takes the first
-    author-like element (``AUTHOR_XPATHS``) whose text is 3-119 characters.
-    Here the discarded sections are only marked; an author-like element inside
-    one is skipped, and only a candidate's own subtree is copied to delete them
-    from its text (a deleted element's tail text stays, as in trafilatura).
-    """
-    discarded: set[Any] = set()
-    for expression in AUTHOR_DISCARD_XPATHS:
-        discarded.update(expression(tree))
-    for expression in AUTHOR_XPATHS:
-        for elem in expression(tree):
-            if elem in discarded or any(a in discarded for a in elem.iterancestors()):
-                continue
-            content = trim(" ".join(_pruned_copy(elem, discarded).itertext()))
-            if content and 2 < len(content) < 120:
-                return normalize_authors(None, content)
-    return None
-
-
-def _pruned_copy(elem: Any, discarded: set[Any]) -> Any:
-    inner = [i for i, node in enumerate(elem.iterdescendants()) if node in discarded]
-    if not inner:
-        return elem
-    clone = copy.deepcopy(elem)
-    nodes = list(clone.iterdescendants())
-    for i in inner:
-        delete_element(nodes[i])
-    return clone
 
 
 def page_metadata(tree: Any, url: str) -> Document:
@@ -107,4 +68,4 @@ def page_metadata(tree: Any, url: str) -> Document:
     return metadata
 
 
-__all__ = ["DATE_PARAMS", "extract_author", "page_metadata"]
+__all__ = ["DATE_PARAMS", "page_metadata"]
