@@ -203,3 +203,22 @@ def test_no_date_is_null_never_fetch_date():
     result = resolve_dates(collect_candidates(page, {}, "https://x.org/about/"), fetched_at="2024-06-15T12:00:00+00:00",
                            language="en", timezone=None)
     assert result.published is None and result.published_source is None and result.published_tz_assumed is None
+
+
+def test_byline_elements_are_the_xpaths_first_twelve() -> None:
+    """The one-walk byline search finds what the XPath it replaced found, in the same order."""
+    from crawler.evaluation import load_benchmark
+    from pipelines.dates import byline_elements
+    from pipelines.extraction import decode_html, parse_html
+
+    xpath = (
+        "//*[contains(@class,'date') or contains(@class,'time') or contains(@class,'byline') or contains(@class,'posted')"
+        " or contains(@class,'published') or contains(@class,'meta') or contains(@id,'date') or contains(@itemprop,'date')]"
+    )
+    found = 0
+    for _, _, _, html in load_benchmark()[:60]:
+        tree = parse_html(decode_html(html, "text/html"))
+        expected = tree.xpath(xpath)[:12]
+        assert byline_elements(tree) == expected
+        found += len(expected)
+    assert found > 100
