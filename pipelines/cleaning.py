@@ -245,10 +245,9 @@ class Cleaner:
                 kind = self.rules.dom_kind(class_tokens(el)) or "other"
                 doomed.append((el, kind if kind in KINDS else "other", f"profile:drop_selectors:{sel}"))
         prefilter = self.rules.dom_prefilter or re.compile("$^")
-        for el in tree.xpath("//*[@class or @id]"):
-            if el.tag not in _PRUNABLE:
-                continue
-            if not prefilter.search(f"{el.get('class') or ''} {el.get('id') or ''}".lower()):
+        for el in tree.iter(*_PRUNABLE):
+            cls, ident = el.get("class"), el.get("id")
+            if (cls is None and ident is None) or not prefilter.search(f"{cls or ''} {ident or ''}".lower()):
                 continue
             tokens = class_tokens(el)
             if not tokens:
