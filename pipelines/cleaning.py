@@ -119,6 +119,8 @@ class CleanContext:
     captions: list[str] = field(default_factory=list)
     drop_text_patterns: list[str] = field(default_factory=list)
     dom: DomLookup | None = None
+    # block -> normalize(block), filled by clean_blocks (reused for the blocks' repetition hashes)
+    normalized: dict[str, str] = field(default_factory=dict)
 
 
 _REGEX_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
@@ -374,6 +376,7 @@ class Cleaner:
         rules = self.rules
         n = len(blocks)
         norms = [normalize(b) for b in blocks]
+        ctx.normalized.update(zip(blocks, norms, strict=True))
         verdicts: list[tuple[str, str] | None] = [None] * n
         for i, (line, norm) in enumerate(zip(blocks, norms, strict=True)):
             hit = self._line_kind(line, norm, ctx)

@@ -34,6 +34,7 @@ from crawler.urls import article_id
 from pipelines.cleaning import CleanContext, Cleaner, DomLookup, normalize, strip_icon_prefix
 from pipelines.dates import DateCandidate, collect_candidates
 from pipelines.pagemeta import page_metadata
+from pipelines.repetition import block_hash
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -501,6 +502,7 @@ def extract_article(
         },
         removed=[r.as_dict() for r in removed],
         blocks=blocks,
+        block_hashes=[block_hash(b, ctx.normalized.get(b)) for b in blocks],
         date_candidates=[(c.kind, c.source, c.raw) for c in candidates],
         timezone=page.timezone,
         capture_status=page.capture_status,

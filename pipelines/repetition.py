@@ -44,8 +44,9 @@ logger = logging.getLogger(__name__)
 STATE_VERSION = 1
 
 
-def block_hash(text: str) -> str:
-    return hashlib.sha1(normalize(text).encode("utf-8")).hexdigest()[:20]
+def block_hash(text: str, normalized: str | None = None) -> str:
+    """Hash of a block's normalised text (``normalized``: ``normalize(text)``, when already known)."""
+    return hashlib.sha1((normalize(text) if normalized is None else normalized).encode("utf-8")).hexdigest()[:20]
 
 
 def state_key(site: str) -> str:
@@ -69,8 +70,13 @@ class RepetitionLearner:
         entry = self.blocks.get(h)
         return entry is not None and entry[0] >= self.min_pages
 
-    def hashes(self, blocks: list[str]) -> dict[str, str]:
-        """``block -> hash`` of the blocks that can be template (hashed once for observe and split)."""
+    def hashes(self, blocks: list[str], known: list[str] | None = None) -> dict[str, str]:
+        """``block -> hash`` of the blocks that can be template (hashed once for observe and split).
+
+        ``known``: the blocks' hashes, in order, as the extraction worker computed them.
+        """
+        if known is not None and len(known) == len(blocks):
+            return {b: h for b, h in zip(blocks, known, strict=True) if self.candidate(b)}
         return {b: block_hash(b) for b in blocks if self.candidate(b)}
 
     def observe(self, page_id: str, blocks: list[str], hashes: dict[str, str] | None = None) -> list[str]:
@@ -173,7 +179,7 @@ class RepetitionPipeline:
         if not isinstance(item, ArticleItem) or not item.blocks:
             return item
         learner = self.learner(item.site)
-        hashes = learner.hashes(item.blocks)
+        hashes = learner.hashes(item.blocks, item.block_hashes or None)
         learned = learner.observe(item.id, item.blocks, hashes)
         if learned:
             self.stats.inc_value("clean/repeat/learned", len(learned))

@@ -85,3 +85,25 @@ def test_unknown_appeal_learned_and_recleaned(site, tmp_path):
     assert again.stats.get("clean/repeat/recleaned", 0) == 0
     texts = [r["text"] for _, r in again.articles() if r["url"].endswith("/story/7")]
     assert texts and APPEAL[0] not in texts[0]
+
+
+def test_worker_block_hashes_are_the_repetition_hashes() -> None:
+    """The extraction worker hashes the blocks it cleaned; the repetition pipeline uses them as its own."""
+    from crawler.evaluation import load_benchmark
+    from crawler.items import PageItem
+    from pipelines.extraction import extract_article
+    from pipelines.repetition import RepetitionLearner, block_hash
+
+    for _, url, _, html in load_benchmark()[:20]:
+        page = PageItem(url=url or "https://example.org/a", body=html, encoding="utf-8", status=200,
+                        headers={"Content-Type": "text/html; charset=utf-8"}, site="bench", profile=None,
+                        fetched_at="2026-01-01T00:00:00+00:00", warc=None)
+        try:
+            article = extract_article(page)
+        except Exception:
+            continue
+        assert article.block_hashes == [block_hash(b) for b in article.blocks]
+        learner = RepetitionLearner()
+        assert learner.hashes(article.blocks, article.block_hashes) == learner.hashes(article.blocks)
+    # Hashes that do not line up with the blocks are not trusted.
+    assert RepetitionLearner().hashes(["a block of text"], ["x", "y"]) == {"a block of text": block_hash("a block of text")}
