@@ -109,7 +109,7 @@ class JsonExportPipeline:
             session.dedup.set_article(item.url, key)
         repetition = getattr(self.crawler, "repetition_pipeline", None)
         if repetition is not None:
-            repetition.record_written(item.site, key)
+            repetition.record_written(item.site, key, item.id)
         self.stats.inc_value("export/articles")
         if item.capture_status in ("new", "changed"):
             self.stats.inc_value(f"export/articles/{item.capture_status}")

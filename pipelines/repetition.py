@@ -5,7 +5,9 @@ A block (paragraph, line) that appears — after normalisation — on at least
 furniture that no rule knew: a new site's donation appeal, a standard
 disclaimer, a newsletter line.  From then on it is removed from every article
 (``removed`` kind ``repeated``); at the end of the crawl the articles written
-before the block was learned are re-cleaned and rewritten (atomically).
+before the block was learned are re-cleaned and rewritten (atomically).  Only
+those are read back: the pages a block was seen on until it was learned are
+known, so a crawl of 100,000 articles re-reads a few dozen, not all of them.
 
 State is per site, bounded (``CLEAN_REPEAT_MAX_BLOCKS`` entries, least
 recently seen evicted) and kept in the archive store at
@@ -16,7 +18,7 @@ Settings read: ``CLEAN_REPEAT_ENABLED``, ``CLEAN_REPEAT_MIN_PAGES``,
 ``CLEAN_REPEAT_MAX_BLOCKS``, ``CLEAN_REPEAT_MAX_CHARS``,
 ``CLEAN_RECLEAN_AT_CLOSE``.
 Stats: ``clean/removed/repeated``, ``clean/repeat/learned``,
-``clean/repeat/recleaned``, ``clean/repeat/state_errors``.
+``clean/repeat/recleaned``, ``clean/repeat/reread``, ``clean/repeat/state_errors``.
 """
 
 from __future__ import annotations
@@ -145,7 +147,8 @@ class RepetitionPipeline:
         self.max_chars = max_chars
         self.reclean = reclean
         self.learners: dict[str, RepetitionLearner] = {}
-        self.written: dict[str, list[str]] = {}  # site -> JSON keys written this crawl
+        self.written: dict[str, dict[str, str]] = {}  # site -> {article id: JSON key} written this crawl
+        self.stale: dict[str, set[str]] = {}  # site -> ids of articles that held a block before it was learned
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RepetitionPipeline:
@@ -183,20 +186,26 @@ class RepetitionPipeline:
         learned = learner.observe(item.id, item.blocks, hashes)
         if learned:
             self.stats.inc_value("clean/repeat/learned", len(learned))
+            # The pages that made it template (this one included: it is cleaned below) were stored with it.
+            stale = self.stale.setdefault(item.site, set())
+            for h in learned:
+                stale.update(learner.blocks[h][1])
         kept, removed = learner.split(item.blocks, hashes)
         if removed:
             apply_removal(item, kept, removed, self.min_pages)
             self.stats.inc_value("clean/removed/repeated", len(removed))
         return item
 
-    def record_written(self, site: str, key: str) -> None:
-        self.written.setdefault(site, []).append(key)
+    def record_written(self, site: str, key: str, article_id: str) -> None:
+        self.written.setdefault(site, {})[article_id] = key
 
     def close_spider(self) -> None:
         session = ArchiveSession.from_crawler(self.crawler)
         for site, learner in self.learners.items():
             if self.reclean:
-                self._reclean(session.storage, learner, self.written.get(site, []))
+                written = self.written.get(site, {})
+                stale = sorted(written[i] for i in self.stale.get(site, ()) if i in written)
+                self._reclean(session.storage, learner, stale)
             try:
                 data = json.dumps(learner.to_json(), separators=(",", ":")).encode("utf-8")
                 session.storage.put_bytes(state_key(site), data, "application/json")
@@ -214,6 +223,7 @@ class RepetitionPipeline:
                 continue
             if raw is None:
                 continue
+            self.stats.inc_value("clean/repeat/reread")
             record = json.loads(raw)
             blocks = record["text"].split("\n\n")
             kept, removed = learner.split(blocks)

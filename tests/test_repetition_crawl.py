@@ -72,6 +72,8 @@ def test_unknown_appeal_learned_and_recleaned(site, tmp_path):
         assert {r["kind"] for r in rec["removed"]} == {"repeated"}
     assert result.stats["clean/repeat/learned"] == 2
     assert result.stats["clean/repeat/recleaned"] >= 2  # pages written before the appeal was learned
+    # Only the pages the appeal was seen on until it was learned are read back, not all six.
+    assert result.stats["clean/repeat/recleaned"] <= result.stats["clean/repeat/reread"] <= 3
     state = list((tmp_path / "state").rglob("repeated-blocks.json"))
     assert len(state) == 1
 
