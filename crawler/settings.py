@@ -220,6 +220,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Decompression bombs counted and logged (replaces Scrapy's, same place).
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.middlewares.compression.BoundedHttpCompressionMiddleware": 590,
+    # Meta refresh looked for only in pages that mention "refresh" near the top (no whole-page decode).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.metarefresh.HeadMetaRefreshMiddleware": 580,
     # robots.txt per RFC 9309: 5xx/unreachable disallows, HTML is not rules.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.ArchiveRobotsTxtMiddleware": 100,
