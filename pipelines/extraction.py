@@ -516,8 +516,37 @@ class _WorkerState:
     cleaner: Cleaner | None = None
 
 
-def _init_worker() -> None:
+# A small article the workers extract when they start, so that the modules and data
+# loaded on first use (trafilatura's, htmldate's, dateparser's Arabic and English
+# locales, the language model) are loaded while the crawl fetches robots.txt and
+# sitemaps, not while the first pages wait.
+_WARM_UP_PAGE = (
+    "<html lang='ar'><head><title>خبر | موقع</title><meta property='og:type' content='article'></head><body>"
+    "<article><h1>عنوان الخبر</h1><div class='date'>24 من آذار 2025</div><span class='byline'>By Jane Roe, March 3, 2025</span>"
+    + "<p>هذه فقرة من نص الخبر تكفي لاستخراج المقال وتجربة التنظيف والتواريخ واللغة في العامل.</p>" * 6
+    + "</article></body></html>"
+).encode("utf-8")
+
+
+def _init_worker(options: ExtractOptions | None = None) -> None:
     _WorkerState.cleaner = Cleaner()
+    if options is None:
+        return
+    page = PageItem(
+        url="https://example.org/2025/03/24/warm-up", body=_WARM_UP_PAGE, encoding="utf-8", status=200,
+        headers={"Content-Type": "text/html; charset=utf-8"}, site="warm-up", profile=None,
+        fetched_at="2025-03-24T00:00:00+00:00", warc=None,
+    )
+    try:
+        extract_in_worker(page, options)
+    except Exception as exc:  # a warm-up must never break the pool
+        logger.debug("Extraction worker warm-up failed: %r", exc)
+
+
+def _worker_ready() -> int:
+    import os
+
+    return os.getpid()
 
 
 def extract_in_worker(
@@ -602,7 +631,10 @@ class ExtractionPipeline:
 
             # spawn: never fork a process that runs a reactor and upload threads
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(self.options,),
             )
         return self._pool
 
@@ -660,6 +692,13 @@ class ExtractionPipeline:
                     self.stats.inc_value("extract/retried")
                     logger.warning("An extraction worker died while %s was in flight; extracting it again", item.url)
         raise AssertionError("unreachable")
+
+    def open_spider(self) -> None:
+        """Start the workers now: they load and warm up while the crawl fetches robots.txt and sitemaps."""
+        if self.workers > 0:
+            pool = self._get_pool()
+            for _ in range(self.workers):
+                pool.submit(_worker_ready)
 
     def close_spider(self) -> None:
         if self._pool is not None:

@@ -7,6 +7,9 @@ categories) and built from the same trafilatura and htmldate functions:
 * it runs once per page, not once per extraction pass (the extraction
   pipeline can run trafilatura up to four times on a page: precision or
   default mode, fast or with the readability/jusText comparison);
+* the author fallback (when the meta tags and JSON-LD name nobody) tests
+  trafilatura's author and discard XPaths in one walk of the page instead of
+  five scans of a copy of it (:func:`extract_author`);
 * category and tag links are looked for with trafilatura's ten XPath scans
   only when the page links to a ``/categor...`` or ``/tag...`` URL at all
   (trafilatura keeps only such links): on seven in ten benchmark pages it
@@ -21,21 +24,25 @@ metadata (``tests/test_pagemeta.py`` compares it with trafilatura's).
 
 from __future__ import annotations
 
+import copy
 import logging
+import re
 from html import unescape
 from typing import Any
 
 from htmldate import find_date
+from lxml import etree
 from lxml.etree import XPath
 from trafilatura.metadata import (
     examine_meta,
-    extract_author,
     extract_catstags,
     extract_meta_json,
     extract_title,
+    normalize_authors,
 )
 from trafilatura.settings import Document
-from trafilatura.utils import line_processing
+from trafilatura.utils import line_processing, trim
+from trafilatura.xml import delete_element
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +69,102 @@ def _catstags(kind: str, tree: Any) -> list[str]:
         return []
     values = (element.attrib["content"] for element in _SECTION_META(tree))
     return [r for r in dict.fromkeys(line_processing(x) for x in values if x) if r]
+
+
+# trafilatura.xpaths.AUTHOR_XPATHS and AUTHOR_DISCARD_XPATHS as Python tests on one walk of
+# the page (five XPath scans of every element, after a copy of the whole page, cost
+# trafilatura 5.7 ms per benchmark page that needs them; this 1.3 ms).
+# tests/test_trafilatura_parity.py checks the answers stay trafilatura's.
+_AUTHOR_CLASS_0 = re.compile("author-?name|AuthorName|authorName")
+_AUTHOR_ID_1 = re.compile("author|zuozhe|bianji|xiaobian")
+_AUTHOR_CLASS_1 = re.compile("author|channel-name|zuozhe|bianji|xiaobian|submitted-by|posted-by|journalist-name")
+_AUTHOR_ID_2 = re.compile("[Aa]uthor")
+_AUTHOR_CLASS_2 = re.compile("[Aa]uthor|screenname|writer|[Bb]yline")
+_DISCARD_ID = re.compile("^comments|comment-?list|ProductReviews")
+_DISCARD_CLASS = re.compile(
+    "^[Cc]omments|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram|article-(?:share|support)"
+    "|print|category|meta-date|meta-reviewer"
+)
+_TAGS_0 = frozenset({"a", "address", "div", "link", "p", "span", "strong"})
+_TAGS_1 = frozenset({"a", "div", "h3", "h4", "p", "span"})
+_DISCARD_TAGS = frozenset({"a", "div", "section", "span"})
+
+
+def _author_candidates(tree: Any) -> tuple[list[list[Any]], set[Any]]:
+    """Elements each AUTHOR_XPATHS expression selects, in document order, and the discarded ones."""
+    found: list[list[Any]] = [[], [], []]
+    discarded: set[Any] = set()
+    # XPath's rel='me': a child element <rel> whose text is "me".
+    rel_me = {rel.getparent() for rel in tree.iter("rel") if rel.text_content() == "me"}
+    for el in tree.iter(etree.Element):
+        tag = el.tag
+        if tag in ("time", "figure"):
+            discarded.add(el)
+        attrib = el.attrib
+        if not attrib and tag != "author" and el not in rel_me:
+            continue
+        cls, ident = attrib.get("class"), attrib.get("id")
+        itemprop, component = attrib.get("itemprop"), attrib.get("data-component")
+        if tag in _DISCARD_TAGS and el is not tree and (
+            ident == "comments" or cls in ("comments", "title", "date")
+            or (ident is not None and _DISCARD_ID.search(ident))
+            or (cls is not None and _DISCARD_CLASS.search(cls))
+            or (component is not None and "Figure" in component)
+        ):
+            discarded.add(el)
+        if tag == "author" or (tag in _TAGS_0 and (
+            attrib.get("rel") == "author" or ident == "author" or cls == "author" or itemprop == "author name"
+            or attrib.get("data-testid") in ("AuthorCard", "AuthorURL")
+            or (cls is not None and _AUTHOR_CLASS_0.search(cls))
+            or el in rel_me
+        )):
+            found[0].append(el)
+        if tag in _TAGS_1 and (
+            cls in ("byline", "username", "byl", "BBL")
+            or (itemprop is not None and "author" in itemprop)
+            or (ident is not None and _AUTHOR_ID_1.search(ident))
+            or (cls is not None and _AUTHOR_CLASS_1.search(cls))
+        ):
+            found[1].append(el)
+        if (
+            (component is not None and "Byline" in component)
+            or (itemprop is not None and "author" in itemprop)
+            or (ident is not None and _AUTHOR_ID_2.search(ident))
+            or (cls is not None and _AUTHOR_CLASS_2.search(cls))
+        ):
+            found[2].append(el)
+    return found, discarded
+
+
+def extract_author(tree: Any) -> str | None:
+    """``trafilatura.metadata.extract_author``: the first author-like element's text, 3-119 characters.
+
+    trafilatura deletes comment, date, figure, share ... sections from a copy
+    of the page and then runs its three author XPaths.  Here one walk finds
+    both; an author-like element inside a discarded section is skipped, and
+    only a candidate's own subtree is copied to delete discarded sections from
+    its text (a deleted element's tail text stays, as in trafilatura).
+    """
+    found, discarded = _author_candidates(tree)
+    for candidates in found:
+        for elem in candidates:
+            if elem in discarded or any(a in discarded for a in elem.iterancestors()):
+                continue
+            content = trim(" ".join(_pruned_copy(elem, discarded).itertext()))
+            if content and 2 < len(content) < 120:
+                return normalize_authors(None, content)
+    return None
+
+
+def _pruned_copy(elem: Any, discarded: set[Any]) -> Any:
+    inner = [i for i, node in enumerate(elem.iterdescendants()) if node in discarded]
+    if not inner:
+        return elem
+    clone = copy.deepcopy(elem)
+    nodes = list(clone.iterdescendants())
+    for i in inner:
+        delete_element(nodes[i])
+    return clone
 
 
 def page_metadata(tree: Any, url: str) -> Document:
@@ -93,4 +196,4 @@ def page_metadata(tree: Any, url: str) -> Document:
     return metadata
 
 
-__all__ = ["DATE_PARAMS", "page_metadata"]
+__all__ = ["DATE_PARAMS", "extract_author", "page_metadata"]

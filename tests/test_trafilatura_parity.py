@@ -2,7 +2,7 @@
 
 * ``pipelines.extraction.parse_html`` builds the tree ``trafilatura.load_html`` builds;
 * ``pipelines.pagemeta.page_metadata`` gives ``extract_metadata``'s title, author, date,
-  description, tags and categories.
+  description, tags and categories, and ``extract_author`` trafilatura's author fallback.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from trafilatura import metadata as tm
 
 from crawler.evaluation import load_benchmark
 from pipelines.extraction import decode_html, parse_html
-from pipelines.pagemeta import DATE_PARAMS, page_metadata
+from pipelines.pagemeta import DATE_PARAMS, extract_author, page_metadata
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -34,6 +34,23 @@ def pages() -> list[tuple[str, bytes]]:
 
 def _tree(html: bytes):
     return trafilatura.load_html(decode_html(html, "text/html"))
+
+
+def test_author_fallback_matches_trafilatura(pages) -> None:
+    found = 0
+    for url, html in pages:
+        theirs = tm.extract_author(_tree(html))
+        assert extract_author(_tree(html)) == theirs, url
+        found += theirs is not None
+    assert found >= 100  # real authors were compared, not only Nones
+    odd = (
+        "<html><body><p>x</p><div class='byline'>By <a>Jane Roe</a><time>3 March</time>, Damascus"
+        "<div class='comments'>Joe Bloggs wrote</div></div><span><rel>me</rel>Sam Poe</span>"
+        "<author>Ann Other</author><aside class='sidebar'><span class='author'>Not Me</span></aside></body></html>"
+    )
+    assert extract_author(lxml_html.fromstring(odd)) == tm.extract_author(lxml_html.fromstring(odd)) is not None
+    for html in (odd.replace("<author>Ann Other</author>", ""), odd.replace("class='byline'", "")):
+        assert extract_author(lxml_html.fromstring(html)) == tm.extract_author(lxml_html.fromstring(html))
 
 
 def test_page_metadata_matches_trafilatura_and_leaves_the_page_alone(pages) -> None:
