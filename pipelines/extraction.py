@@ -587,7 +587,7 @@ class ExtractionPipeline:
     ``EXTRACT_COMPARE_BELOW_CHARS``.
     Stats: ``extract/articles``, ``extract/dropped/empty``, ``extract/dropped/error``,
     ``extract/dropped/timeout``, ``extract/dropped/too_complex``, ``extract/dropped/crash``,
-    ``extract/retried``, ``extract/charset/mislabelled``, ``extract/charset/undeclared``,
+    ``extract/retried``, ``extract/worker_cpu_s``, ``extract/charset/mislabelled``, ``extract/charset/undeclared``,
     ``extract/charset/bom``, ``extract/pool_restarts``,
     ``timing/extract_ms``, ``timing/clean_ms``.
     """
@@ -706,9 +706,10 @@ class ExtractionPipeline:
             self._pool = None
             import resource
 
-            # The pool's processes have been waited for: their peak RSS is known now.
-            peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-            self.stats.set_value("extract/worker_peak_rss_mb", round(peak_kb / 1024, 1))
+            # The pool's processes have been waited for: their peak RSS and CPU time are known now.
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            self.stats.set_value("extract/worker_peak_rss_mb", round(children.ru_maxrss / 1024, 1))
+            self.stats.set_value("extract/worker_cpu_s", round(children.ru_utime + children.ru_stime, 2))
             self.stats.set_value("extract/workers", self.workers)
 
     async def process_item(self, item: Any) -> Any:

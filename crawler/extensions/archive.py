@@ -10,6 +10,7 @@ TOKEN, PASSWORD or CREDENTIAL, and user:password parts of URIs.
 Settings read: ``ARCHIVE_URI`` and the other ``ARCHIVE_*`` settings (through
 the session); records every ``ARCHIVE_*``, ``NEWS_*``, ``EXTRACT_*``
 setting and any setting given on the command line or by the spider.
+Stats: ``process/cpu_s`` (CPU seconds of the crawler process, set at the end).
 """
 
 from __future__ import annotations
@@ -147,6 +148,13 @@ class ArchiveExtension:
     def spider_closed(self, reason: str) -> None:
         session = self.session
         session.close()
+        if self.crawler.stats is not None:
+            import resource
+
+            # CPU of the crawler process (reactor, archive I/O thread, uploads); the
+            # extraction workers' is extract/worker_cpu_s.  Both feed `make bench`.
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            self.crawler.stats.set_value("process/cpu_s", round(usage.ru_utime + usage.ru_stime, 2))
         # Send everything still pending to the store before the final manifest, which lists what could not be sent.
         unsent = session.finish_uploads()
         manifest = self.manifest("finished" if reason == "finished" else "stopped", reason)
