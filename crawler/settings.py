@@ -49,6 +49,13 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # Breadth-first order: with a bounded link depth, a page is reached by its
 # shortest path, so crawls of the same site fetch the same pages.
 DEPTH_PRIORITY = 1
+# Requests waiting to be fetched wait on disk, not in memory, even without JOBDIR
+# (a 500,000-URL sitemap is otherwise half a million Request objects in memory).
+SCHEDULER = "crawler.scheduler.DiskQueueScheduler"
+NEWS_QUEUE_ON_DISK = True
+# Where that private queue directory goes ("" = the system's temporary directory);
+# deleted at the end of the crawl. With JOBDIR the queue lives in JOBDIR instead.
+NEWS_QUEUE_DIR = ""
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Duplicate filter safe for crawls resumed after a kill (crawler/dupefilter.py).

@@ -236,3 +236,11 @@ def test_seed_article_dated_from_its_byline(demo_crawl):
     assert rec["published"] == "2020-03-25"
     assert rec["published_source"] == "byline:.date"
     assert rec["authors"] == ["عنب بلدي"]
+
+
+def test_crawl_queues_on_disk(demo_crawl):
+    """Without JOBDIR the crawl's scheduled requests went through Scrapy's disk queues (DiskQueueScheduler)."""
+    stats = demo_crawl.manifest["stats"]
+    assert stats["scheduler/enqueued/disk"] >= len(ARTICLES)
+    assert stats.get("scheduler/enqueued/memory", 0) == 0
+    assert stats["scheduler/dequeued/disk"] == stats["scheduler/enqueued/disk"]
