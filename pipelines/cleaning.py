@@ -124,16 +124,25 @@ class CleanContext:
 
 
 _REGEX_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
+_WHOLE_WORD = re.compile(r"^\\b([^\\^$.|?*+()\[\]{}]+)\\b$")
 
 
 class PhraseSet:
-    """Fast phrase matching: plain phrases by substring test, the rest by one regex."""
+    """Fast phrase matching: plain phrases by substring test, the rest by one regex.
+
+    Whole-word phrases (``\\bsaid\\b``) share one ``\\b(?:said|says|...)\\b`` group:
+    Python's re tries every alternative of ``(?:\\bsaid\\b)|(?:\\bsays\\b)|...`` at
+    every position of the text (the narrative markers cost 41 µs per line so).
+    """
 
     def __init__(self, patterns: list[str]) -> None:
         normalized = [normalize(p) for p in patterns]
         self.literals = [p for p in normalized if not _REGEX_META.search(p)]
         regexes = [p for p in normalized if _REGEX_META.search(p)]
-        self.regex = re.compile("|".join(f"(?:{p})" for p in regexes)) if regexes else None
+        words = [m.group(1) for p in regexes if (m := _WHOLE_WORD.match(p))]
+        parts = [r"\b(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")\b"] if words else []
+        parts += [f"(?:{p})" for p in regexes if not _WHOLE_WORD.match(p)]
+        self.regex = re.compile("|".join(parts)) if parts else None
 
     def search(self, text: str) -> bool:
         return any(lit in text for lit in self.literals) or (self.regex is not None and self.regex.search(text) is not None)
@@ -170,7 +179,7 @@ class Rules:
         cookie = data.get("cookie", {})
         self.cookie = re.compile("|".join(f"(?:{normalize(p)})" for p in cookie.get("phrases", [])))
         self.cookie_address = PhraseSet(cookie.get("address", []))
-        self.narrative = re.compile("|".join(f"(?:{normalize(p)})" for p in data.get("narrative", {}).get("markers", [])))
+        self.narrative = PhraseSet(data.get("narrative", {}).get("markers", []))
         self.quotes = re.compile("|".join(data.get("narrative", {}).get("quotes", [])) or "$^")
         self.newsletter_companions = PhraseSet(news.get("companions", []))
 

@@ -151,3 +151,21 @@ def test_repetition_learner_bounded_and_persisted():
     copy = RepetitionLearner(min_pages=3, max_blocks=100)
     copy.load_json(learner.to_json())
     assert copy.blocks.keys() == learner.blocks.keys()
+
+
+def test_phrase_set_whole_words_grouped_same_answers() -> None:
+    """Whole-word phrases share one \\b(?:...)\\b group; answers are those of one alternative per phrase."""
+    import re
+
+    from pipelines.cleaning import PhraseSet, normalize
+
+    phrases = [r"\bsaid\b", r"\bsays\b", "according to", r"\badd\b", r"\badded\b", r"don.t miss", "قال"]
+    fast = PhraseSet(phrases)
+    slow = re.compile("|".join(f"(?:{normalize(p)})" for p in phrases))
+    assert fast.regex is not None and fast.regex.pattern.startswith(r"\b(?:")
+    texts = ["he said so", "sayings", "she added that", "additional", "add it", "Don't miss this",
+             "according to the ministry", "وقال المتحدث", "nothing here", "unsaid words", "says: yes"]
+    for text in texts:
+        norm = normalize(text)
+        assert fast.search(norm) == bool(slow.search(norm)), text
+    assert fast.count(normalize("he said, she says, they added")) == 3
