@@ -35,8 +35,10 @@ Stats: ``dates/published/{source}``, ``dates/published/missing``,
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -92,6 +94,40 @@ def _text(el: Any) -> str:
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|$|[-_])")
 _URL_COMPACT = re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])/")
 _BYLINE_CLASS_WORDS = ("date", "time", "byline", "posted", "published", "meta")
+
+
+_SKIP_TEXT_OF = ("script", "style")
+
+
+def _subtree_texts(el: Any) -> Iterator[str]:
+    """Text nodes of ``el`` and its descendants in document order, then its tail (none in script/style)."""
+    if isinstance(el.tag, str) and el.tag not in _SKIP_TEXT_OF:
+        if el.text is not None:
+            yield el.text
+        for child in el:
+            yield from _subtree_texts(child)
+    if el.tail is not None:
+        yield el.tail
+
+
+def following_texts(el: Any, limit: int) -> list[str]:
+    """The first ``limit`` text nodes after ``el`` in document order, outside script and style.
+
+    XPath's ``following::text()[not(ancestor::script) and not(ancestor::style)]``,
+    which finds every text node to the end of the page before the first few are
+    taken; this walk stops after ``limit``.
+    """
+    return list(itertools.islice(_following(el), limit))
+
+
+def _following(el: Any) -> Iterator[str]:
+    node = el
+    while node is not None:
+        if node.tail is not None:
+            yield node.tail
+        for sibling in node.itersiblings():
+            yield from _subtree_texts(sibling)
+        node = node.getparent()
 
 
 def byline_elements(tree: Any, limit: int = 12) -> list[Any]:
@@ -157,8 +193,7 @@ def collect_candidates(
         if 4 <= len(text) <= 200 and not el.xpath("ancestor::footer|ancestor::nav|ancestor::aside"):
             texts.append(("byline:heuristic", text))
     if h1:
-        following = h1[0].xpath("following::text()[not(ancestor::script) and not(ancestor::style)]")
-        snippet = " ".join(" ".join(t.split()) for t in following[:30])[:400]
+        snippet = " ".join(" ".join(t.split()) for t in following_texts(h1[0], 30))[:400]
         if snippet:
             texts.append(("byline:after-headline", snippet))
     seen: set[str] = set()

@@ -222,3 +222,30 @@ def test_byline_elements_are_the_xpaths_first_twelve() -> None:
         assert byline_elements(tree) == expected
         found += len(expected)
     assert found > 100
+
+
+def test_following_texts_are_the_xpaths_first_thirty() -> None:
+    """The walk after the headline yields what following::text() outside script/style yields, in order."""
+    from lxml import html as lxml_html
+
+    from crawler.evaluation import load_benchmark
+    from pipelines.dates import following_texts
+    from pipelines.extraction import decode_html, parse_html
+
+    xpath = "following::text()[not(ancestor::script) and not(ancestor::style)]"
+    crafted = (
+        "<html><body><div><h1>Title</h1>tail<script>var x = 1;</script>after script"
+        "<!-- a comment --><p>By <b>Jane</b> on <time>3 March</time></p><style>p{}</style></div>"
+        "<p>next block</p></body></html>"
+    )
+    trees = [lxml_html.fromstring(crafted)]
+    trees += [parse_html(decode_html(html, "text/html")) for _, _, _, html in load_benchmark()[:60]]
+    checked = 0
+    for tree in trees:
+        for heading in tree.xpath("//h1|//h2")[:3]:
+            for limit in (5, 30):
+                assert following_texts(heading, limit) == heading.xpath(xpath)[:limit]
+                checked += 1
+    assert checked > 100
+    assert following_texts(trees[0].xpath("//h1")[0], 10) == ["tail", "after script", "By ", "Jane", " on ", "3 March",
+                                                             "next block"]
