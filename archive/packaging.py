@@ -18,7 +18,7 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,39 @@ def _sha256_file(path: Path) -> tuple[str, int]:
     return "sha256:" + digest.hexdigest(), size
 
 
+class PageLog:
+    """A crawl's article pages for the WACZ ``pages.jsonl``, kept in a temporary file, not in memory.
+
+    One JSON line per page (about 300 bytes): a crawl of 500,000 articles would
+    otherwise hold 150 MB of dicts in the crawler process until it ends.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8", dir=directory)
+        self._count = 0
+
+    def append(self, page: dict[str, Any]) -> None:
+        self._file.write(json.dumps(page, ensure_ascii=False) + "\n")
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._file.flush()
+        self._file.seek(0)
+        try:
+            for line in self._file:
+                yield json.loads(line)
+        finally:
+            self._file.seek(0, os.SEEK_END)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 def pages_jsonl(pages: Iterable[dict[str, Any]], title: str = "Articles") -> bytes:
     lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": title})]
     seen: set[str] = set()
@@ -73,7 +106,7 @@ def build_wacz(
     out_path: Path,
     warc_paths: list[Path],
     cdxj: str,
-    pages: list[dict[str, Any]],
+    pages: Iterable[dict[str, Any]],
     *,
     title: str,
     software: str,

@@ -172,7 +172,8 @@ def bench_crawl(pages_wanted: int, label: str, extra: list[str] | None = None) -
     finish = datetime.fromisoformat(stats["finish_time"])
     crawl_s = (finish - start).total_seconds()
     articles = manifest["counts"]["articles_written"]
-    main_mb = stats.get("memusage/max", 0) / 1e6
+    # The kernel's peak for the crawler process (memusage/max is sampled once a minute).
+    main_mb = float(stats.get("process/peak_rss_mb") or stats.get("memusage/max", 0) / 1e6)
     worker_mb = float(stats.get("extract/worker_peak_rss_mb", 0))
     workers = int(stats.get("extract/workers", 0))
     main_cpu = float(stats.get("process/cpu_s", 0.0))

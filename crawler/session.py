@@ -34,7 +34,7 @@ import platform
 import secrets
 import socket
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,7 +46,7 @@ import warcio
 
 from archive.dedup import DedupIndex
 from archive.keys import cdxj_key, safe_key, slug, wacz_key, warc_index_key, warc_key
-from archive.packaging import build_wacz, cdxj_for, iso_ts, merge_cdxj
+from archive.packaging import PageLog, build_wacz, cdxj_for, iso_ts, merge_cdxj
 from archive.storage import Storage, StorageError, open_storage
 from archive.warcwriter import RotatingWarcWriter, close_out
 from crawler.extensions.resume import read_crawl_id, write_crawl_id
@@ -107,7 +107,7 @@ class ArchiveSession:
         self.warc_dir = Path(temp_dir) / self.crawl_id if temp_dir else self.storage.staging_dir(self.crawl_id)
         self.warc_files: list[dict[str, Any]] = []
         self.articles_written = 0
-        self.pages: list[dict[str, Any]] = []  # article pages for the WACZ
+        self.pages = PageLog()  # article pages for the WACZ, in a temporary file
         self.dedup_enabled = settings.getbool("ARCHIVE_DEDUP_ENABLED")
         self.package_enabled = settings.getbool("ARCHIVE_PACKAGE_ENABLED")
         # Distributed (REDIS_URL): several processes share the crawl id; each writes its own
@@ -307,13 +307,14 @@ class ArchiveSession:
             except Exception as exc:
                 self._stat("archive/pack/errors")
                 logger.error("Could not build the CDXJ/WACZ of crawl %s (%s); run scrapy archive-pack %s", self.crawl_id, exc, self.crawl_id)
+        self.pages.close()
 
 
 def pack_crawl(
     storage: Storage,
     crawl_id: str,
     warc_files: list[str],
-    pages: list[dict[str, Any]],
+    pages: Iterable[dict[str, Any]],
     site: str,
     reindex: bool = False,
 ) -> dict[str, str]:
@@ -345,6 +346,6 @@ def pack_crawl(
         storage.put_bytes(cdxj_key(crawl_id), cdxj.encode("utf-8"), "text/plain; charset=utf-8")
         out = Path(tmp) / f"{crawl_id}.wacz"
         build_wacz(out, paths, cdxj, pages, title=f"{site} — crawl {crawl_id}", software=software_string(),
-                   main_page_url=pages[0]["url"] if pages else None)
+                   main_page_url=next((page["url"] for page in pages), None))
         storage.put_file(wacz_key(crawl_id), out)
     return {"cdxj": cdxj_key(crawl_id), "wacz": wacz_key(crawl_id)}

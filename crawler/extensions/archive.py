@@ -10,7 +10,8 @@ TOKEN, PASSWORD or CREDENTIAL, and user:password parts of URIs.
 Settings read: ``ARCHIVE_URI`` and the other ``ARCHIVE_*`` settings (through
 the session); records every ``ARCHIVE_*``, ``NEWS_*``, ``EXTRACT_*``
 setting and any setting given on the command line or by the spider.
-Stats: ``process/cpu_s`` (CPU seconds of the crawler process, set at the end).
+Stats: ``process/cpu_s`` and ``process/peak_rss_mb`` (CPU seconds and peak RSS of the
+crawler process, set at the end).
 """
 
 from __future__ import annotations
@@ -155,6 +156,8 @@ class ArchiveExtension:
             # extraction workers' is extract/worker_cpu_s.  Both feed `make bench`.
             usage = resource.getrusage(resource.RUSAGE_SELF)
             self.crawler.stats.set_value("process/cpu_s", round(usage.ru_utime + usage.ru_stime, 2))
+            # The true peak (memusage/max is sampled once a minute).
+            self.crawler.stats.set_value("process/peak_rss_mb", round(usage.ru_maxrss / 1024, 1))
         # Send everything still pending to the store before the final manifest, which lists what could not be sent.
         unsent = session.finish_uploads()
         manifest = self.manifest("finished" if reason == "finished" else "stopped", reason)
