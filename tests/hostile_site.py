@@ -100,6 +100,10 @@ CASES: list[Case] = [
     _page("brotli_bomb", "200 text/html, Content-Encoding: br, decompresses to 1 GiB of zeros"),
     _page("oversize", "200 text/html, Content-Length 80 MiB streamed (above DOWNLOAD_MAXSIZE 64 MiB)"),
     _page("truncated", "Content-Length 20000 but only 5000 bytes of HTML, then the connection closes"),
+    _page(
+        "gzip_truncated",
+        "Content-Encoding: gzip, Content-Length of the whole gzip body, half of it sent, then the connection closes",
+    ),
     _page("wrong_length", "Content-Length 100 but a full ~3000-byte article follows, then close"),
     _page(
         "cp1256_undeclared", "Arabic article in windows-1256, Content-Type text/html with no charset anywhere"
@@ -1220,6 +1224,7 @@ class HostileSite:
             p("brotli_bomb"): self._brotli_case,
             p("oversize"): lambda r: _oversize,
             p("truncated"): lambda r: _truncated,
+            p("gzip_truncated"): lambda r: _gzip_truncated,
             p("wrong_length"): lambda r: _wrong_length,
             p("cp1256_undeclared"): lambda r: _Response(200, _cp1256_bytes(), "text/html"),
             p("cp1256_mislabelled"): lambda r: _Response(200, _cp1256_bytes(), "text/html; charset=utf-8"),
@@ -1341,6 +1346,21 @@ def _truncated(conn: _Connection, req: _Request) -> None:
         ("Connection", "close"),
     ]
     conn.send(_head(200, headers) + page[:5000])
+
+
+def _gzip_truncated(conn: _Connection, req: _Request) -> None:
+    title, author, paragraphs = _EN_ARTICLES["truncated"]
+    page = _article_html(title, author, paragraphs).encode()
+    page = page.replace(b"</article>", b"".join(b"<p>Paragraph %d of the report.</p>" % i for i in range(400)) + b"</article>")
+    compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    body = compressor.compress(page) + compressor.flush()
+    headers = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Encoding", "gzip"),
+        ("Content-Length", str(len(body))),
+        ("Connection", "close"),
+    ]
+    conn.send(_head(200, headers) + body[: len(body) // 2])
 
 
 def _wrong_length(conn: _Connection, req: _Request) -> None:

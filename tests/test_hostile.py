@@ -124,6 +124,8 @@ CASES = [
     ("brotli_bomb", "fetch/failed/decompression_bomb", 2, ["Content-Encoding br", "inflates past DOWNLOAD_MAXSIZE"]),
     ("oversize", "fetch/failed/too_large", 1, ["larger than DOWNLOAD_MAXSIZE"]),
     ("truncated", "news/pages/truncated", 1, ["closed the connection before the body was complete"]),
+    ("gzip_truncated", "news/pages/truncated", 2, ["closed the connection before the body was complete",
+                                                   "bytes received", "once decompressed"]),
     ("wrong_length", "news/pages/unterminated", 1, ["stops mid-document", "Content-Length 100"]),
     ("cp1256_undeclared", "extract/charset/undeclared", 1, ["not declared", "cp1256"]),
     ("cp1256_mislabelled", "extract/charset/mislabelled", 1, ["does not fit", "declared utf-8", "cp1256"]),
@@ -198,8 +200,17 @@ def test_truncated_body_is_archived_as_received(warc: Warc, site: HostileSite, c
         assert rec["headers"].get("WARC-Truncated") == "disconnect"
         assert len(rec["payload"]) == 5000
         assert rec["http"].get_header("X-Orig-Content-Length") == "20000"
-    assert crawl.stats["fetch/truncated/retried"] == 2
+    assert crawl.stats["fetch/truncated/retried"] == 4  # two retries each for truncated and gzip_truncated
     assert unquote(site.case_url("truncated")) not in _articles(crawl)
+    # A gzip body cut in half: the compressed bytes as received, retried like any truncated body.
+    gz = warc.find(site.case_url("gzip_truncated"), "response")
+    assert len(gz) == 3
+    for rec in gz:
+        assert rec["headers"].get("WARC-Truncated") == "disconnect"
+        assert rec["http"].get_header("Content-Encoding") == "gzip"
+        full = int(rec["http"].get_header("X-Orig-Content-Length"))
+        assert len(rec["payload"]) == full // 2 and rec["payload"][:2] == b"\x1f\x8b"  # gzip, not decoded
+    assert unquote(site.case_url("gzip_truncated")) not in _articles(crawl)
     # the short body Content-Length announced is archived as sent
     [short] = warc.find(site.case_url("wrong_length"), "response")
     assert len(short["payload"]) == 100

@@ -9,6 +9,7 @@ before decompression).
 Settings read: those of HttpCompressionMiddleware (``COMPRESSION_ENABLED``,
 ``DOWNLOAD_MAXSIZE``, ``DOWNLOAD_WARNSIZE``).
 Stats: ``fetch/failed/decompression_bomb``.
+Sets ``request.meta["received_bytes"]``: the body's length as received, before decoding.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class BoundedHttpCompressionMiddleware(HttpCompressionMiddleware):
     """HttpCompressionMiddleware counting bodies that inflate past DOWNLOAD_MAXSIZE."""
 
     def process_response(self, request: Request, response: Response, spider: object = None) -> Request | Response:
+        # What came over the wire, for messages about truncated bodies written after decoding.
+        request.meta["received_bytes"] = len(response.body)
         try:
             return super().process_response(request, response)
         except IgnoreRequest as exc:

@@ -52,6 +52,14 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def received_size(response: Response) -> str:
+    """``"N bytes received"``, and the decoded size when the body was compressed (gzip, br ...)."""
+    received = response.meta.get("received_bytes", len(response.body)) if response.request is not None else len(response.body)
+    if received != len(response.body):
+        return f"{received} bytes received, {len(response.body)} once decompressed"
+    return f"{received} bytes received"
+
+
 class FaultRetryMiddleware:
     """Downloader middleware: Retry-After and truncated-body retries (see module docstring)."""
 
@@ -77,8 +85,8 @@ class FaultRetryMiddleware:
         if "dataloss" in response.flags and self._retries_left(request):
             self.stats.inc_value("fetch/truncated/retried")
             logger.warning(
-                "Body of %s cut short by the server (%d bytes received); archived as received, fetching again",
-                request.url, len(response.body),
+                "Body of %s cut short by the server (%s); archived as received, fetching again",
+                request.url, received_size(response),
             )
             return get_retry_request(request, spider=spider, reason="truncated body") or response
         if response.status not in (429, 503):

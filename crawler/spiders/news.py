@@ -59,6 +59,7 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawler.detection import classify_page, classify_url, sniff_binary
 from crawler.items import PageItem
+from crawler.middlewares.faultretry import received_size
 from crawler.profiles import ProfileError, SiteProfile, load_profile, profile_for_url
 from crawler.urls import strip_tracking
 
@@ -657,9 +658,9 @@ class NewsSpider(Spider):
         if "dataloss" in response.flags:
             stats.inc_value("news/pages/truncated")
             logger.warning(
-                "Page %s: the server closed the connection before the body was complete (%d bytes received, "
+                "Page %s: the server closed the connection before the body was complete (%s, "
                 "Content-Length %s); archived as received (WARC-Truncated), not parsed",
-                response.url, len(response.body), (response.headers.get(b"Content-Length") or b"?").decode("latin-1"),
+                response.url, received_size(response), (response.headers.get(b"Content-Length") or b"?").decode("latin-1"),
             )
             return
         if not isinstance(response, TextResponse):
