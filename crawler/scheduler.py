@@ -8,10 +8,14 @@ Scrapy's own disk queues (``SCHEDULER_DISK_QUEUE``) a private directory when
 ``JOBDIR`` is not set, and deletes it when the crawl ends; memory then holds
 only the requests Scrapy cannot serialise, as with a JOBDIR.  With ``JOBDIR``
 it is Scrapy's scheduler unchanged (the queue is part of the resumable job).
-Pushing and popping a request through the disk queue costs about 45 µs.
+Pushing and popping a request through the disk queue costs about 45 µs.  If the
+disk queue cannot be written (disk full, directory removed), the error is
+logged once, counted (``news/queue/disk_errors``) and the remaining requests are
+queued in memory: none is lost.
 
 Settings read: ``NEWS_QUEUE_ON_DISK``, ``NEWS_QUEUE_DIR``, ``JOBDIR`` and
 Scrapy's ``SCHEDULER_*`` settings (through Scrapy's scheduler).
+Stats: ``news/queue/disk_errors`` (besides Scrapy's ``scheduler/*``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 class DiskQueueScheduler(Scheduler):
     _private_dir: str | None = None
+    _disk_failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DiskQueueScheduler:
@@ -46,6 +51,22 @@ class DiskQueueScheduler(Scheduler):
             scheduler.dqdir = scheduler._dqdir(scheduler._private_dir)
             logger.debug("Scheduled requests wait on disk in %s", scheduler._private_dir)
         return scheduler
+
+    def _dqpush(self, request: Any) -> bool:
+        if self._disk_failed:
+            return False  # after a failed write the queue file's tail is not trusted: memory only
+        try:
+            return bool(super()._dqpush(request))
+        except OSError as exc:
+            self._disk_failed = True
+            if self.stats is not None:
+                self.stats.inc_value("news/queue/disk_errors")
+            logger.error(
+                "Cannot write the request queue on disk (%s: %s); queuing %s and the following requests in "
+                "memory. Free space there or set NEWS_QUEUE_DIR (or JOBDIR) to another disk.",
+                self.dqdir, exc, request.url,
+            )
+            return False
 
     def close(self, reason: str) -> Any:
         try:

@@ -70,3 +70,28 @@ def test_memory_queue_when_switched_off(tmp_path) -> None:
         scheduler.enqueue_request(request)
     assert crawler.stats.get_value("scheduler/enqueued/memory") == 5
     scheduler.close("finished")
+
+
+def test_disk_full_falls_back_to_memory_and_loses_nothing(tmp_path, caplog) -> None:
+    import errno
+
+    crawler, scheduler = _scheduler(NEWS_QUEUE_DIR=str(tmp_path / "queues"))
+    requests = _requests(crawler.spider, 20)
+    for request in requests[:5]:
+        scheduler.enqueue_request(request)
+
+    def full(request):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    scheduler.dqs.push = full
+    with caplog.at_level("ERROR"):
+        for request in requests[5:]:
+            assert scheduler.enqueue_request(request)
+    stats = crawler.stats.get_stats()
+    assert stats["news/queue/disk_errors"] == 1 and stats["scheduler/enqueued/memory"] == 15
+    assert sum("Cannot write the request queue on disk" in r.getMessage() for r in caplog.records) == 1
+    urls = set()
+    while (request := scheduler.next_request()) is not None:
+        urls.add(request.url)
+    assert urls == {r.url for r in requests}
+    scheduler.close("finished")
