@@ -2,7 +2,7 @@
 
 Scrapy keeps scheduled requests in memory unless ``JOBDIR`` is set.  A news
 site's sitemaps announce their URLs all at once: a 500,000-URL sitemap index
-becomes half a million Request objects (about 1.6 KB each) in the crawler
+becomes half a million Request objects (about 1.1 KB each, measured) in the crawler
 process, which then grows with the size of the site.  This scheduler gives
 Scrapy's own disk queues (``SCHEDULER_DISK_QUEUE``) a private directory when
 ``JOBDIR`` is not set, and deletes it when the crawl ends; memory then holds
