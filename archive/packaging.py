@@ -35,9 +35,30 @@ def cdxj_for(warc_paths: Iterable[Path]) -> str:
     return out.getvalue()
 
 
-def merge_cdxj(parts: Iterable[str]) -> str:
-    lines = sorted(line for part in parts for line in part.splitlines() if line.strip())
-    return "".join(line + "\n" for line in lines)
+def write_sorted_cdxj(text: str, path: Path) -> None:
+    """One WARC's CDXJ lines, sorted, into ``path`` (a part for :func:`merge_cdxj_files`)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.writelines(line + "\n" for line in sorted(line for line in text.splitlines() if line.strip()))
+
+
+def merge_cdxj_files(parts: Iterable[Path], out: Path) -> int:
+    """Merge sorted CDXJ files into ``out``: all their lines, sorted; return the number of lines.
+
+    A k-way merge: memory holds one line per part, not the crawl's whole index
+    (three lines per page: a 500,000-page crawl's index is hundreds of MB).
+    """
+    import contextlib
+    import heapq
+
+    with contextlib.ExitStack() as stack:
+        files = [stack.enter_context(open(p, encoding="utf-8")) for p in parts]
+        streams = [(line.rstrip("\n") for line in fh if line.strip()) for fh in files]
+        count = 0
+        with open(out, "w", encoding="utf-8") as dst:
+            for line in heapq.merge(*streams):
+                dst.write(line + "\n")
+                count += 1
+    return count
 
 
 def _sha256_file(path: Path) -> tuple[str, int]:
@@ -83,15 +104,19 @@ class PageLog:
         self._file.close()
 
 
-def pages_jsonl(pages: Iterable[dict[str, Any]], title: str = "Articles") -> bytes:
-    lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": title})]
+def pages_jsonl_lines(pages: Iterable[dict[str, Any]], title: str = "Articles") -> Iterator[str]:
+    """The lines of a WACZ ``pages.jsonl`` (header first, one per distinct URL), each ending in a newline."""
+    yield json.dumps({"format": "json-pages-1.0", "id": "pages", "title": title}) + "\n"
     seen: set[str] = set()
     for page in pages:
         if page["url"] in seen:
             continue
         seen.add(page["url"])
-        lines.append(json.dumps({k: v for k, v in page.items() if v is not None}, ensure_ascii=False))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+        yield json.dumps({k: v for k, v in page.items() if v is not None}, ensure_ascii=False) + "\n"
+
+
+def pages_jsonl(pages: Iterable[dict[str, Any]], title: str = "Articles") -> bytes:
+    return "".join(pages_jsonl_lines(pages, title)).encode("utf-8")
 
 
 def iso_ts(value: str) -> str:
@@ -105,7 +130,7 @@ def iso_ts(value: str) -> str:
 def build_wacz(
     out_path: Path,
     warc_paths: list[Path],
-    cdxj: str,
+    cdxj: Path,
     pages: Iterable[dict[str, Any]],
     *,
     title: str,
@@ -121,19 +146,21 @@ def build_wacz(
             zf.write(path, arcname)
             digest, size = _sha256_file(path)
             resources.append({"name": path.name.lower().replace("~", "-"), "path": arcname, "hash": digest, "bytes": size})
-        for arcname, data in (
-            ("indexes/index.cdx", cdxj.encode("utf-8")),
-            ("pages/pages.jsonl", pages_jsonl(pages)),
-        ):
-            zf.writestr(arcname, data)
-            resources.append(
-                {
-                    "name": os.path.basename(arcname),
-                    "path": arcname,
-                    "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
-                    "bytes": len(data),
-                }
-            )
+        # The index and the page list are streamed from files into the package, not held in memory.
+        zf.write(cdxj, "indexes/index.cdx")
+        digest, size = _sha256_file(cdxj)
+        resources.append({"name": "index.cdx", "path": "indexes/index.cdx", "hash": digest, "bytes": size})
+        page_digest, page_bytes = hashlib.sha256(), 0
+        with zf.open("pages/pages.jsonl", "w", force_zip64=True) as dst:
+            for line in pages_jsonl_lines(pages):
+                data = line.encode("utf-8")
+                dst.write(data)
+                page_digest.update(data)
+                page_bytes += len(data)
+        resources.append(
+            {"name": "pages.jsonl", "path": "pages/pages.jsonl", "hash": "sha256:" + page_digest.hexdigest(),
+             "bytes": page_bytes}
+        )
         package: dict[str, Any] = {
             "profile": "data-package",
             "resources": resources,

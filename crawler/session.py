@@ -46,7 +46,7 @@ import warcio
 
 from archive.dedup import DedupIndex
 from archive.keys import cdxj_key, safe_key, slug, wacz_key, warc_index_key, warc_key
-from archive.packaging import PageLog, build_wacz, cdxj_for, iso_ts, merge_cdxj
+from archive.packaging import PageLog, build_wacz, cdxj_for, iso_ts, merge_cdxj_files, write_sorted_cdxj
 from archive.storage import Storage, StorageError, open_storage
 from archive.warcwriter import RotatingWarcWriter, close_out
 from crawler.extensions.resume import read_crawl_id, write_crawl_id
@@ -326,7 +326,7 @@ def pack_crawl(
 
     with tempfile.TemporaryDirectory(prefix="news-pack-") as tmp:
         paths: list[Path] = []
-        parts: list[str] = []
+        parts: list[Path] = []  # each WARC's index, sorted, on disk: merged without holding the crawl's index
         for name in sorted(warc_files):
             key = warc_key(crawl_id, name)
             local = storage.local_path(key)
@@ -339,13 +339,16 @@ def pack_crawl(
             if part is None:
                 text = cdxj_for([local])
                 storage.put_bytes(warc_index_key(crawl_id, name), text.encode("utf-8"))
-                parts.append(text)
             else:
-                parts.append(part.decode("utf-8"))
-        cdxj = merge_cdxj(parts)
-        storage.put_bytes(cdxj_key(crawl_id), cdxj.encode("utf-8"), "text/plain; charset=utf-8")
+                text = part.decode("utf-8")
+            parts.append(Path(tmp) / f"part-{len(parts):05d}.cdxj")
+            write_sorted_cdxj(text, parts[-1])
+            del text, part
+        merged = Path(tmp) / "index.cdxj"
+        merge_cdxj_files(parts, merged)
         out = Path(tmp) / f"{crawl_id}.wacz"
-        build_wacz(out, paths, cdxj, pages, title=f"{site} — crawl {crawl_id}", software=software_string(),
+        build_wacz(out, paths, merged, pages, title=f"{site} — crawl {crawl_id}", software=software_string(),
                    main_page_url=next((page["url"] for page in pages), None))
+        storage.put_file(cdxj_key(crawl_id), merged)
         storage.put_file(wacz_key(crawl_id), out)
     return {"cdxj": cdxj_key(crawl_id), "wacz": wacz_key(crawl_id)}
