@@ -75,7 +75,7 @@ class ArticleItem:
     # Internal, not exported: the kept text blocks (``text`` is them joined), the
     # raw date evidence for the dates pipeline, and the profile's time zone.
     blocks: list[str] = field(default_factory=list, repr=False, metadata={"export": False})
-    # The blocks' repetition hashes (pipelines.repetition.block_hash), computed where they were cleaned.
+    # The blocks' repetition hashes (pipelines.cleaning.block_hash), computed where they were cleaned.
     block_hashes: list[str] = field(default_factory=list, repr=False, metadata={"export": False})
     date_candidates: list[tuple[str, str, str]] = field(default_factory=list, repr=False, metadata={"export": False})
     timezone: str | None = field(default=None, repr=False, metadata={"export": False})

@@ -25,6 +25,7 @@ and ``make eval`` share it, and it can run in worker processes.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 import unicodedata
@@ -50,6 +51,11 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _ARABIC_DIACRITICS.sub("", text).translate(_FOLD)
     return " ".join(text.casefold().replace("\u0307", "").split())
+
+
+def block_hash(text: str, normalized: str | None = None) -> str:
+    """Repetition hash of a block's normalised text (``normalized``: ``normalize(text)``, when already known)."""
+    return hashlib.sha1((normalize(text) if normalized is None else normalized).encode("utf-8")).hexdigest()[:20]
 
 
 def strip_icon_prefix(text: str) -> str:

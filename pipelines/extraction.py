@@ -25,16 +25,18 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
 from scrapy.exceptions import DropItem
+from trafilatura.utils import is_dubious_html, repair_faulty_html
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding
 
 from crawler.detection import MetaIndex, jsonld_objects, meta_content, meta_index
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
-from pipelines.cleaning import CleanContext, Cleaner, DomLookup, normalize, strip_icon_prefix
+from pipelines.cleaning import CleanContext, Cleaner, DomLookup, block_hash, normalize, strip_icon_prefix
 from pipelines.dates import DateCandidate, collect_candidates
 from pipelines.pagemeta import page_metadata
-from pipelines.repetition import block_hash
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -168,9 +170,6 @@ def _html_parser() -> Any:
     uses); deciding in C makes every walk over the tree cheaper, trafilatura's
     included: 0.19 instead of 0.36 ms to visit a benchmark page's elements.
     """
-    from lxml import etree
-    from lxml import html as lxml_html
-
     parser = etree.HTMLParser(
         collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
     )
@@ -194,9 +193,6 @@ def parse_html(html: str) -> Any:
     override it); pages the parser makes nothing of go through
     trafilatura.load_html itself.
     """
-    from lxml import html as lxml_html
-    from trafilatura.utils import is_dubious_html, repair_faulty_html
-
     beginning = html[:50].lower()
     try:
         tree = lxml_html.fromstring(repair_faulty_html(html, beginning).encode("utf-8", "surrogatepass"), parser=_html_parser())

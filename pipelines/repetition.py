@@ -35,7 +35,7 @@ from archive.keys import safe_key, slug
 from archive.storage import Storage, StorageError
 from crawler.items import ArticleItem
 from crawler.session import ArchiveSession
-from pipelines.cleaning import normalize
+from pipelines.cleaning import block_hash
 from pipelines.export import dumps_record
 
 if TYPE_CHECKING:
@@ -44,11 +44,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STATE_VERSION = 1
-
-
-def block_hash(text: str, normalized: str | None = None) -> str:
-    """Hash of a block's normalised text (``normalized``: ``normalize(text)``, when already known)."""
-    return hashlib.sha1((normalize(text) if normalized is None else normalized).encode("utf-8")).hexdigest()[:20]
 
 
 def state_key(site: str) -> str:
