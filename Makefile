@@ -16,11 +16,11 @@ venv: $(STAMP)
 
 ## Serve the bundled demo site on 127.0.0.1 and crawl it into ./archive.
 demo: $(STAMP)
-	$(BIN)/python -m crawler.demo.run --archive ./archive
+	$(BIN)/python -m demo.run --archive ./archive
 
 ## The same demo crawl into a local S3 store (SeaweedFS on 127.0.0.1).
 demo-s3: $(STAMP)
-	$(BIN)/python -m crawler.demo.run --archive ./archive --s3
+	$(BIN)/python -m demo.run --archive ./archive --s3
 
 ## Servers the tests start that come from Debian, not PyPI (installed when missing and root).
 system-deps:
@@ -32,22 +32,22 @@ system-deps:
 
 ## The whole test suite (plus the linter).
 test: $(STAMP) system-deps
-	$(BIN)/ruff check crawler pipelines archive tests
+	$(BIN)/ruff check crawler pipelines archive demo tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 ## Extraction quality: Zyte benchmark F1 (pipeline vs plain trafilatura) and the labelled set.
 eval: $(STAMP)
-	$(BIN)/python -m crawler.evaluation
+	$(BIN)/python -m tests.support.evaluation
 
 ## Benchmarks (figures, not pass/fail): full-pipeline crawl of the benchmark pages (pages/s vs plain
 ## trafilatura, peak RSS at 2,000 and 10,000 pages, time shares), then a 300 MB WARC upload to local S3.
 bench: $(STAMP)
-	$(BIN)/python -m crawler.bench upload --mb 300
-	$(BIN)/python -m crawler.bench crawl --pages 2000 --scale 10000
+	$(BIN)/python -m tests.support.bench upload --mb 300
+	$(BIN)/python -m tests.support.bench crawl --pages 2000 --scale 10000
 
 lint: $(STAMP)
-	$(BIN)/ruff check crawler pipelines archive tests
+	$(BIN)/ruff check crawler pipelines archive demo tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

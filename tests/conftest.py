@@ -65,7 +65,7 @@ def run_crawl(archive: Path, args: list[str], settings: list[str] | None = None,
 
 @pytest.fixture(scope="session")
 def demo_server() -> Iterator:
-    from crawler.demo.server import DemoServer
+    from demo.server import DemoServer
 
     with DemoServer() as server:
         yield server

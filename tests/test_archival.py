@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.demo.server import DemoServer
-from crawler.demo.site import render
+from demo.server import DemoServer
+from demo.site import render
 from tests.conftest import PROJECT_ROOT, CrawlResult, run_crawl
 from tests.tools import tools_bin
 

@@ -31,7 +31,7 @@ def test_bad_arguments_say_what_to_do(tmp_path):
 
 
 def test_demo_runner(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "crawler.demo.run", "--archive", str(tmp_path / "archive")],
+    proc = subprocess.run([sys.executable, "-m", "demo.run", "--archive", str(tmp_path / "archive")],
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout

@@ -1,4 +1,4 @@
-"""Tests of the bundled demo news site itself (``crawler.demo``).
+"""Tests of the bundled demo news site itself (``demo``).
 
 Covers the content file, the pure ``site.render`` router (articles, listing and
 static pages, feeds, sitemaps, robots.txt, images, redirects, 404s) and the
@@ -25,8 +25,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 from lxml import html as lxml_html
 
-from crawler.demo import site
-from crawler.demo.server import DemoServer, accepts_gzip, gzip_selected
+from demo import site
+from demo.server import DemoServer, accepts_gzip, gzip_selected
 
 BASE = "http://127.0.0.1:8123"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -715,7 +715,7 @@ def test_server_start_stop() -> None:
 def test_cli_prints_url_and_stops_on_sigterm() -> None:
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.demo.server", "--port", "0"],
+        [sys.executable, "-m", "demo.server", "--port", "0"],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo.server import DemoServer
+from demo.server import DemoServer
 from tests.conftest import PROJECT_ROOT
 
 ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))

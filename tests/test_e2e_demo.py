@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.demo.site import render
 from crawler.schema import validate_article
+from demo.site import render
 from tests.conftest import SEED, CrawlResult
 
 ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))
@@ -180,7 +180,7 @@ FURNITURE = ["camera icon", "tag icon", "ع ع ع", "A A A", "ادعم عنب ب
 
 
 def test_demo_texts_are_exactly_the_articles(demo_crawl):
-    from crawler.demo.site import article_text, get_article
+    from demo.site import article_text, get_article
 
     for _, rec in demo_crawl.articles():
         article = get_article(int(rec["url"].rstrip("/").rsplit("/", 1)[1]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.evaluation import (
+from tests.support.evaluation import (
     ProjectPipeline,
     corpus_score,
     load_benchmark,

@@ -9,9 +9,9 @@ import signal
 from scrapy.utils.test import get_crawler
 
 import crawler.settings as project_settings
-from crawler.evaluation import load_benchmark
 from crawler.items import ArticleItem, PageItem
 from pipelines.extraction import ExtractionPipeline
+from tests.support.evaluation import load_benchmark
 
 
 def _pages(n: int) -> list[PageItem]:

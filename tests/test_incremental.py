@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from crawler.demo.server import DemoServer
-from crawler.demo.site import render
+from demo.server import DemoServer
+from demo.site import render
 from tests.conftest import run_crawl
 
 NEW = "/archives/999001"
@@ -37,7 +37,7 @@ def test_second_run_fetches_only_new_articles(tmp_path):
         fetched = article_paths(server)
     # the new article, the broken link the home page always carries, and the targets of the old-news
     # redirects (followed by Scrapy's RedirectMiddleware; they are revisits, their JSON is not rewritten)
-    from crawler.demo.site import REDIRECT_LINK_IDS, article_path, get_article
+    from demo.site import REDIRECT_LINK_IDS, article_path, get_article
 
     redirected = {article_path(get_article(i)) for i in REDIRECT_LINK_IDS.values()}
     assert fetched - {"/archives/999999", "/en/archives/999999"} - redirected == {NEW}

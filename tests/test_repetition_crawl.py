@@ -91,10 +91,10 @@ def test_unknown_appeal_learned_and_recleaned(site, tmp_path):
 
 def test_worker_block_hashes_are_the_repetition_hashes() -> None:
     """The extraction worker hashes the blocks it cleaned; the repetition pipeline uses them as its own."""
-    from crawler.evaluation import load_benchmark
     from crawler.items import PageItem
     from pipelines.extraction import extract_article
     from pipelines.repetition import RepetitionLearner, block_hash
+    from tests.support.evaluation import load_benchmark
 
     for _, url, _, html in load_benchmark()[:20]:
         page = PageItem(url=url or "https://example.org/a", body=html, encoding="utf-8", status=200,

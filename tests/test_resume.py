@@ -13,7 +13,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.demo.server import DemoServer
+from demo.server import DemoServer
 from tests.conftest import PROJECT_ROOT
 
 ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))

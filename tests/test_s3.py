@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from crawler.demo.seaweed import SeaweedFS
-from crawler.demo.server import DemoServer
+from demo.seaweed import SeaweedFS
+from demo.server import DemoServer
 from tests.conftest import FAST, PROJECT_ROOT, run_crawl
 
 

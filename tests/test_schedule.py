@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.demo.server import DemoServer
 from crawler.scheduling import Job, PlanError, load_plan, parse_every
+from demo.server import DemoServer
 from tests.conftest import PROJECT_ROOT
 from tests.test_incremental import NEW, add_new_article
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo.server import DemoServer
+from demo.server import DemoServer
 from tests.conftest import PROJECT_ROOT
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo.site import article_text, get_article
 from crawler.profiles import list_profiles
 from crawler.schema import validate_article
+from demo.site import article_text, get_article
 
 HERE = Path(__file__).parent / "fixtures" / "sites"
 spec = importlib.util.spec_from_file_location("regenerate", HERE / "regenerate.py")

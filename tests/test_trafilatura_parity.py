@@ -14,9 +14,9 @@ import trafilatura
 from lxml import html as lxml_html
 from trafilatura import metadata as tm
 
-from crawler.evaluation import load_benchmark
 from pipelines.extraction import decode_html, parse_html
 from pipelines.pagemeta import DATE_PARAMS, extract_author, page_metadata
+from tests.support.evaluation import load_benchmark
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -21,7 +21,7 @@ def _day(value: str) -> date:
 
 
 def test_since_until_window_skips_before_fetching(tmp_path):
-    from crawler.demo.server import DemoServer
+    from demo.server import DemoServer
 
     since, until = date(2021, 1, 1), date(2023, 12, 31)
     with DemoServer() as server:

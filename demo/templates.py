@@ -2,7 +2,7 @@
 
 The templates are :class:`string.Template` strings (``$name`` placeholders) so
 that they stay readable as markup.  All values substituted into them must
-already be escaped by the caller (``crawler.demo.site`` does that); the
+already be escaped by the caller (``demo.site`` does that); the
 templates themselves contain no logic.
 
 The markup imitates a WordPress news theme (Enab Baladi style): a header with

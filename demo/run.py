@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.demo.server import DemoServer
+from demo.server import DemoServer
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 
 
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def main_s3(archive: Path, crawl_id: str, port: int) -> int:
     """`make demo-s3`: the same crawl into a SeaweedFS S3 store started on 127.0.0.1."""
-    from crawler.demo.seaweed import SeaweedFS
+    from demo.seaweed import SeaweedFS
 
     workdir = PROJECT_ROOT / ".seaweed-demo"
     store = SeaweedFS(workdir)

@@ -1,7 +1,7 @@
 """`make bench`: speed and memory benchmarks (not tests: they print figures to compare).
 
-    python -m crawler.bench crawl [--pages 2000] [--scale 10000] [-s NAME=VALUE ...]
-    python -m crawler.bench upload [--mb 300]
+    python -m tests.support.bench crawl [--pages 2000] [--scale 10000] [-s NAME=VALUE ...]
+    python -m tests.support.bench upload [--mb 300]
 
 ``crawl``: serves the 181 pages of the Zyte article-extraction benchmark
 (../shared/datasets) as a site on 127.0.0.1 — the same pages under as many
@@ -55,7 +55,7 @@ print(json.dumps({"seconds": elapsed, "left": len(left),
 
 
 def bench_upload(mb: int) -> dict[str, float | int | bool]:
-    from crawler.demo.seaweed import SeaweedFS
+    from demo.seaweed import SeaweedFS
 
     with tempfile.TemporaryDirectory(prefix="news-bench-") as tmp:
         src = Path(tmp) / "big.warc.gz"
@@ -65,7 +65,7 @@ def bench_upload(mb: int) -> dict[str, float | int | bool]:
         with SeaweedFS(Path(tmp) / "seaweed") as store:
             store.create_bucket("bench")
             settings = [*store.settings("bench", "b"), f"ARCHIVE_SPOOL_DIR={Path(tmp) / 'spool'}"]
-            root = Path(__file__).resolve().parents[1]
+            root = Path(__file__).resolve().parents[2]
             proc = subprocess.run([sys.executable, "-c", UPLOAD_CHILD, str(src), *settings], cwd=root,
                                   capture_output=True, text=True, timeout=1800)
             if proc.returncode != 0:
@@ -138,7 +138,7 @@ def bench_crawl(pages_wanted: int, label: str, extra: list[str] | None = None) -
     import resource  # noqa: F401
     import threading
 
-    from crawler.evaluation import load_benchmark
+    from tests.support.evaluation import load_benchmark
 
     bench_pages = [html for _, _, _, html in load_benchmark()]
     copies = max(1, -(-pages_wanted // len(bench_pages)))
@@ -146,7 +146,7 @@ def bench_crawl(pages_wanted: int, label: str, extra: list[str] | None = None) -
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     with tempfile.TemporaryDirectory(prefix="news-bench-") as tmp:
         profile = Path(tmp) / "bench.toml"
         profile.write_text(f"name = \"bench\"\nbase_url = \"{url}\"\narticle_patterns = ['/c\\d+/p\\d+\\.html$']\nlink_depth = 0\n")
@@ -223,7 +223,7 @@ def baseline_pages_per_s() -> float:
     """
     import trafilatura
 
-    from crawler.evaluation import load_benchmark
+    from tests.support.evaluation import load_benchmark
 
     pages = [(url, html) for _, url, _, html in load_benchmark()]
     for url, html in pages:

@@ -1,6 +1,6 @@
-"""HTTP server for the demo news site (:mod:`crawler.demo.site`).
+"""HTTP server for the demo news site (:mod:`demo.site`).
 
-:class:`DemoServer` serves :func:`crawler.demo.site.render` from a
+:class:`DemoServer` serves :func:`demo.site.render` from a
 :class:`http.server.ThreadingHTTPServer` on ``127.0.0.1`` and a free port::
 
     with DemoServer() as srv:
@@ -21,7 +21,7 @@ Transport behaviour on top of ``render``:
 
 Command line (used by ``make demo``)::
 
-    python -m crawler.demo.server [--host 127.0.0.1] [--port 0]
+    python -m demo.server [--host 127.0.0.1] [--port 0]
 
 prints the base URL (``http://127.0.0.1:PORT/``) as its first stdout line and
 serves until interrupted or sent SIGTERM.
@@ -102,7 +102,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Request handler: delegates to :func:`crawler.demo.site.render`."""
+    """Request handler: delegates to :func:`demo.site.render`."""
 
     protocol_version = "HTTP/1.1"
     server_version = "nginx"
@@ -271,7 +271,7 @@ class DemoServer:
 def main(argv: list[str] | None = None) -> int:
     """CLI entry point: serve the demo site until SIGINT/SIGTERM."""
     parser = argparse.ArgumentParser(
-        prog="python -m crawler.demo.server", description="Serve the demo news site."
+        prog="python -m demo.server", description="Serve the demo news site."
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: 0 = any free port)")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BENCHMARK_DIR = PROJECT_ROOT.parent / "shared" / "datasets" / "article-extraction-benchmark"
 LABELLED_DIR = PROJECT_ROOT / "tests" / "fixtures" / "labelled"
 

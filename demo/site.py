@@ -9,7 +9,7 @@ News), ``robots.txt``, images, redirects and 404s.
 
 Everything here is pure: :func:`render` maps a request path (optionally with a
 query string) to ``(status, headers, body)`` without touching the network, so
-tests can call it directly; :mod:`crawler.demo.server` serves it over HTTP.
+tests can call it directly; :mod:`demo.server` serves it over HTTP.
 
 Content comes from ``articles.json`` beside this module (see
 :func:`load_articles`).  Each article has a ``metadata`` field:
