@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import run_crawl
 
-ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))
+ARTICLES = json.loads((Path(__file__).parents[1] / "demo" / "articles.json").read_text("utf-8"))
 
 
 def test_demo_site_without_profile(demo_server, tmp_path):

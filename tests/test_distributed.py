@@ -18,7 +18,7 @@ import pytest
 from demo.server import DemoServer
 from tests.conftest import PROJECT_ROOT
 
-ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))
+ARTICLES = json.loads((Path(__file__).parents[1] / "demo" / "articles.json").read_text("utf-8"))
 
 
 def _free_port() -> int:

@@ -19,7 +19,7 @@ from crawler.schema import validate_article
 from demo.site import render
 from tests.conftest import SEED, CrawlResult
 
-ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))
+ARTICLES = json.loads((Path(__file__).parents[1] / "demo" / "articles.json").read_text("utf-8"))
 
 
 def article_path(a: dict) -> str:

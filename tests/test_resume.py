@@ -16,7 +16,7 @@ from warcio.archiveiterator import ArchiveIterator
 from demo.server import DemoServer
 from tests.conftest import PROJECT_ROOT
 
-ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))
+ARTICLES = json.loads((Path(__file__).parents[1] / "demo" / "articles.json").read_text("utf-8"))
 
 
 def test_sigkill_and_resume(tmp_path):

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from tests.conftest import run_crawl
 
-ARTICLES = json.loads((Path(__file__).parents[1] / "crawler" / "demo" / "articles.json").read_text("utf-8"))
+ARTICLES = json.loads((Path(__file__).parents[1] / "demo" / "articles.json").read_text("utf-8"))
 
 
 def _path(a: dict) -> str:
