@@ -6,7 +6,12 @@ atomic (the storage backend writes a temporary object and renames it).  The
 record is validated against the JSON Schema before it is written; a record
 that does not validate is a bug, logged and counted, never written half.
 
-Settings read: ``ARCHIVE_JSON_ENABLED`` (plus the session's ``ARCHIVE_*``).
+Once stored, the article is announced with the :data:`crawler.signals.article_stored`
+signal (the archive extension records it for the WACZ page list and the site
+state; the repetition pipeline for re-cleaning).  Writes go through the archive
+I/O thread and store of :class:`crawler.extensions.archive.ArchiveExtension`.
+
+Settings read: ``ARCHIVE_JSON_ENABLED``.
 Reads the spider argument ``max_articles``: after that many records the
 spider is closed (reason ``max_articles``) and later items are dropped.
 Stats: ``export/articles``, ``export/bytes``, ``export/dropped/invalid``,
@@ -26,9 +31,11 @@ from scrapy.utils.defer import deferred_from_coro
 
 from archive.keys import article_key
 from archive.storage import Storage, StorageError
+from crawler import signals as archive_signals
+from crawler.extensions.archive import ArchiveExtension
+from crawler.extensions.resume import get_journal
 from crawler.items import ArticleItem
 from crawler.schema import SchemaError, validate_article
-from crawler.session import ArchiveSession
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -59,8 +66,9 @@ def _timed_put(storage: Storage, key: str, data: bytes) -> int:
 
 
 class JsonExportPipeline:
-    def __init__(self, crawler: Crawler, max_articles: int | None) -> None:
+    def __init__(self, crawler: Crawler, archive: ArchiveExtension, max_articles: int | None) -> None:
         self.crawler = crawler
+        self.archive = archive
         self.stats = crawler.stats
         self.max_articles = max_articles
         self.written = 0
@@ -70,7 +78,10 @@ class JsonExportPipeline:
     def from_crawler(cls, crawler: Crawler) -> JsonExportPipeline:
         if not crawler.settings.getbool("ARCHIVE_JSON_ENABLED"):
             raise NotConfigured("ARCHIVE_JSON_ENABLED is False")
-        return cls(crawler, getattr(crawler.spider, "max_articles", None))
+        archive = crawler.get_extension(ArchiveExtension)
+        if archive is None:
+            raise NotConfigured("ArchiveExtension is not enabled in EXTENSIONS: no store to write article JSON into")
+        return cls(crawler, archive, getattr(crawler.spider, "max_articles", None))
 
     async def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
@@ -78,7 +89,7 @@ class JsonExportPipeline:
         if self.max_articles is not None and self.written + self.in_flight >= self.max_articles:
             self.stats.inc_value("export/dropped/max_articles")
             raise DropItem(f"{item.url}: max_articles={self.max_articles} reached", log_level="INFO")
-        journal = getattr(self.crawler, "resume_journal", None)
+        journal = get_journal(self.crawler)
         if journal is not None and (item.request_url or item.url) in journal.articles:
             self.stats.inc_value("export/dropped/duplicate")
             raise DropItem(f"{item.url}: already stored by this (resumed) crawl", log_level="INFO")
@@ -89,12 +100,11 @@ class JsonExportPipeline:
             self.stats.inc_value("export/dropped/invalid")
             logger.error("Article %s does not match the JSON schema, not written: %s", item.url, exc)
             raise DropItem(f"{item.url}: invalid record: {exc}") from exc
-        session = ArchiveSession.from_crawler(self.crawler)
         key = article_key(item.site, record_day(record), item.id)
         data = dumps_record(record)
         self.in_flight += 1
         try:
-            store_ms = await session.run_io(_timed_put, session.storage, key, data)
+            store_ms = await self.archive.io.run(_timed_put, self.archive.storage, key, data)
         except StorageError as exc:
             self.stats.inc_value("export/errors")
             logger.error("Could not store article %s as %s: %s", item.url, key, exc)
@@ -103,13 +113,7 @@ class JsonExportPipeline:
             self.in_flight -= 1
         self.stats.inc_value("timing/store_ms", store_ms)
         self.written += 1
-        session.articles_written += 1
-        session.add_page(item.url, item.fetched_at, item.title, item.id)
-        if session.dedup_enabled and item.warc is not None:
-            session.dedup.set_article(item.url, key)
-        repetition = getattr(self.crawler, "repetition_pipeline", None)
-        if repetition is not None:
-            repetition.record_written(item.site, key, item.id)
+        self.crawler.signals.send_catch_log(archive_signals.article_stored, item=item, key=key)
         self.stats.inc_value("export/articles")
         if item.capture_status in ("new", "changed"):
             self.stats.inc_value(f"export/articles/{item.capture_status}")

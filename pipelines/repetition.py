@@ -33,8 +33,9 @@ from scrapy.exceptions import NotConfigured
 
 from archive.keys import safe_key, slug
 from archive.storage import Storage, StorageError
+from crawler import signals as archive_signals
+from crawler.extensions.archive import ArchiveExtension
 from crawler.items import ArticleItem
-from crawler.session import ArchiveSession
 from pipelines.cleaning import block_hash
 from pipelines.export import dumps_record
 
@@ -157,15 +158,22 @@ class RepetitionPipeline:
             s.getint("CLEAN_REPEAT_MAX_CHARS"),
             s.getbool("CLEAN_RECLEAN_AT_CLOSE"),
         )
-        crawler.repetition_pipeline = pipe  # type: ignore[attr-defined]  # export pipeline reports keys here
+        crawler.signals.connect(pipe.article_stored, signal=archive_signals.article_stored)
         return pipe
+
+    @property
+    def storage(self) -> Storage:
+        archive = self.crawler.get_extension(ArchiveExtension)
+        if archive is None:
+            raise StorageError("ArchiveExtension is not enabled in EXTENSIONS: no store for the repetition state")
+        return archive.storage
 
     def learner(self, site: str) -> RepetitionLearner:
         learner = self.learners.get(site)
         if learner is None:
             learner = RepetitionLearner(self.min_pages, self.max_blocks, self.max_chars)
             try:
-                if load_learner(ArchiveSession.from_crawler(self.crawler).storage, site, learner):
+                if load_learner(self.storage, site, learner):
                     logger.info("Loaded %d learned template blocks for site %s", len(learner.blocks), site)
             except (StorageError, ValueError) as exc:
                 self.stats.inc_value("clean/repeat/state_errors")
@@ -191,19 +199,20 @@ class RepetitionPipeline:
             self.stats.inc_value("clean/removed/repeated", len(removed))
         return item
 
-    def record_written(self, site: str, key: str, article_id: str) -> None:
-        self.written.setdefault(site, {})[article_id] = key
+    def article_stored(self, item: ArticleItem, key: str) -> None:
+        """The article_stored signal: remember the key, in case the article must be re-cleaned."""
+        self.written.setdefault(item.site, {})[item.id] = key
 
     def close_spider(self) -> None:
-        session = ArchiveSession.from_crawler(self.crawler)
+        storage = self.storage
         for site, learner in self.learners.items():
             if self.reclean:
                 written = self.written.get(site, {})
                 stale = sorted(written[i] for i in self.stale.get(site, ()) if i in written)
-                self._reclean(session.storage, learner, stale)
+                self._reclean(storage, learner, stale)
             try:
                 data = json.dumps(learner.to_json(), separators=(",", ":")).encode("utf-8")
-                session.storage.put_bytes(state_key(site), data, "application/json")
+                storage.put_bytes(state_key(site), data, "application/json")
             except StorageError as exc:
                 self.stats.inc_value("clean/repeat/state_errors")
                 logger.error("Could not save repetition state of site %s: %s", site, exc)

@@ -68,12 +68,22 @@ def test_revalidate_with_conditional_requests(tmp_path):
     from warcio.archiveiterator import ArchiveIterator
 
     profiles = set()
+    not_modified: list[str] = []  # record ids of the 304 revisits
+    metadata_for: list[str] = []  # WARC-Concurrent-To of every metadata record
     for warc in second.warc_paths():
         with open(warc, "rb") as fh:
             for rec in ArchiveIterator(fh):
                 if rec.rec_type == "revisit" and rec.http_headers.get_statuscode() == "304":
                     profiles.add(rec.rec_headers.get_header("WARC-Profile"))
+                    not_modified.append(rec.rec_headers.get_header("WARC-Record-ID"))
+                elif rec.rec_type == "metadata" and rec.rec_headers.get_header("WARC-Concurrent-To"):
+                    metadata_for.append(rec.rec_headers.get_header("WARC-Concurrent-To"))
     assert profiles == {"http://netpreserve.org/warc/1.1/revisit/server-not-modified"}
+    # A 304 reaches the spider (handle_httpstatus_list) and gets exactly one metadata record.
+    assert len(not_modified) >= 20
+    assert all(metadata_for.count(record_id) == 1 for record_id in not_modified), [
+        metadata_for.count(record_id) for record_id in not_modified
+    ]
 
 
 def test_archive_status(tmp_path):

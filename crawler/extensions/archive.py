@@ -1,157 +1,161 @@
-"""ArchiveExtension: opens and closes the crawl's archive session, writes the manifest.
+"""ArchiveExtension: owns the crawl's archive — its id, store, WARC recorder, site state and packager.
 
-On ``spider_opened`` it writes ``crawls/{crawl_id}/manifest.json`` with
-status ``running``; on ``spider_closed`` it closes the open WARC file (which
-hands it to the store) and rewrites the manifest with the end time, finish
-reason, counts, WARC files and final stats.  Settings and arguments are
-recorded with secrets redacted: any setting whose name contains KEY, SECRET,
-TOKEN, PASSWORD or CREDENTIAL, and user:password parts of URIs.
+Every other component reaches the archive through this extension
+(``crawler.get_extension(ArchiveExtension)``), never by creating it:
 
-Settings read: ``ARCHIVE_URI`` and the other ``ARCHIVE_*`` settings (through
-the session); records every ``ARCHIVE_*``, ``NEWS_*``, ``EXTRACT_*``
-setting and any setting given on the command line or by the spider.
+* ``crawl_id``, ``site``, ``storage`` (:mod:`archive.storage`, chosen by ``ARCHIVE_URI``),
+  ``io`` (:class:`archive.iothread.ArchiveIO`, the ordered archive I/O thread);
+* ``recorder`` (:class:`crawler.recorder.WarcRecorder`): the only writer of WARC records;
+* ``state`` (:class:`crawler.sitestate.SiteState`): the site's capture index (dedup);
+* ``packager`` (:class:`crawler.packager.Packager`): per-WARC CDXJ, page list, WACZ.
+
+On ``spider_opened`` it writes ``crawls/{crawl_id}/manifest.json`` with status
+``running``; on the :data:`crawler.signals.article_stored` signal it records the
+page for the WACZ and the article key in the site state; on ``spider_closed``
+it waits for the I/O thread, closes the open WARC file (which hands it to the
+store), saves the site state, packs the crawl, sends what is still pending to
+a remote store and rewrites the manifest with the end time, finish reason,
+counts, WARC files and final stats (secrets redacted, :mod:`crawler.manifest`).
+
+Settings read: ``ARCHIVE_URI``, ``ARCHIVE_CRAWL_ID``, ``JOBDIR``, ``REDIS_URL``,
+``ARCHIVE_IO_THREAD``, ``ARCHIVE_WARC_PREFIX``, ``ARCHIVE_WARC_MAX_SIZE``,
+``ARCHIVE_WARC_GZIP_LEVEL``, ``ARCHIVE_WARC_TEMP_DIR``, ``ARCHIVE_OPERATOR``,
+``ARCHIVE_DEDUP_ENABLED``, ``ARCHIVE_PACKAGE_ENABLED``,
+``ARCHIVE_SPOOL_CLOSE_TIMEOUT``, ``NEWS_CONTACT_URL``, ``USER_AGENT``,
+``ROBOTSTXT_OBEY`` (and the storage backend's own settings).
 Stats: ``process/cpu_s`` and ``process/peak_rss_mb`` (CPU seconds and peak RSS of the
-crawler process, set at the end).
+crawler process, set at the end), ``archive/upload/*``; and those of the parts it owns.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from datetime import UTC, date, datetime
+import os
+import resource
+import secrets
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from scrapy import signals
 
-from archive.keys import manifest_key
-from crawler.session import ArchiveSession, software_string
+from archive.iothread import ArchiveIO
+from archive.keys import manifest_key, safe_key, slug
+from archive.storage import Storage, open_storage
+from crawler import signals as archive_signals
+from crawler.extensions.resume import read_crawl_id, write_crawl_id
+from crawler.manifest import REDACTED, jsonable, recorded_settings, redact_value
+from crawler.packager import Packager, software_string
+from crawler.recorder import WarcRecorder
+from crawler.sitestate import SiteState
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from crawler.items import ArticleItem
+
 logger = logging.getLogger(__name__)
 
-_SECRET_NAME_RE = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
-_RECORDED_PREFIXES = ("ARCHIVE_", "NEWS_", "EXTRACT_", "DATES_", "CLEAN_")
-REDACTED = "***"
 
-
-def redact_value(name: str, value: Any) -> Any:
-    if _SECRET_NAME_RE.search(name):
-        return REDACTED if value else value
-    if isinstance(value, str) and "@" in value and "://" in value:
-        parts = urlsplit(value)
-        if parts.password or parts.username:
-            host = parts.hostname or ""
-            netloc = f"{REDACTED}@{host}" + (f":{parts.port}" if parts.port else "")
-            return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
-def recorded_settings(crawler: Crawler) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in crawler.settings.items():
-        priority = crawler.settings.getpriority(name) or 0
-        if name.startswith(_RECORDED_PREFIXES) or priority >= 30:  # 30 = spider, 40 = cmdline
-            if name.startswith("AWS_") or _SECRET_NAME_RE.search(name):
-                out[name] = REDACTED if value else value
-            else:
-                out[name] = redact_value(name, _jsonable(value))
-    return dict(sorted(out.items()))
+def new_crawl_id(site: str, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"{slug(site, 'crawl')}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 class ArchiveExtension:
     """See module docstring."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, site: str) -> None:
+        settings = crawler.settings
         self.crawler = crawler
+        self.site = site
+        self.started_at = datetime.now(UTC)
+        jobdir = settings.get("JOBDIR")
+        previous = read_crawl_id(jobdir)
+        self.resumed = bool(previous)
+        self.crawl_id: str = previous or settings.get("ARCHIVE_CRAWL_ID") or new_crawl_id(site, self.started_at)
+        safe_key(self.crawl_id)
+        write_crawl_id(jobdir, self.crawl_id)
+        self.storage: Storage = open_storage(settings.get("ARCHIVE_URI"), settings, on_event=self._upload_event)
+        self.close_timeout = settings.getfloat("ARCHIVE_SPOOL_CLOSE_TIMEOUT")
+        self.unsent: list[str] = []
+        # Distributed (REDIS_URL): several processes share the crawl id; each writes its own
+        # WARCs and manifest, and the crawl is packed once all are done (scrapy archive-pack).
+        self.worker = f"{slug(socket.gethostname(), 'host')}-{os.getpid()}" if settings.get("REDIS_URL") else None
+        self.articles_written = 0
+        self.closed = False
+        stats = crawler.stats
+        self.io = ArchiveIO(settings.getbool("ARCHIVE_IO_THREAD"))
+        self.state = SiteState(self.storage, site, settings.getbool("ARCHIVE_DEDUP_ENABLED"), stats)
+        self.packager = Packager(
+            self.storage, self.crawl_id, site, settings.getbool("ARCHIVE_PACKAGE_ENABLED") and not self.worker, stats
+        )
+        temp_dir = settings.get("ARCHIVE_WARC_TEMP_DIR")
+        self.recorder = WarcRecorder(
+            self.storage,
+            self.crawl_id,
+            Path(temp_dir) / self.crawl_id if temp_dir else self.storage.staging_dir(self.crawl_id),
+            self.io,
+            prefix=settings.get("ARCHIVE_WARC_PREFIX"),
+            max_size=settings.getint("ARCHIVE_WARC_MAX_SIZE"),
+            gzip_level=settings.getint("ARCHIVE_WARC_GZIP_LEVEL"),
+            warcinfo=self._warcinfo(),
+            on_finished=self.packager.index_warc,
+            stats=stats,
+        )
+        if self.resumed:
+            self.recorder.resume()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
-        ext = cls(crawler)
-        # Open the archive now (the storage keeps its own copy of the credentials), then
-        # blank the secrets in the settings: Scrapy logs overridden settings right after
-        # building the extensions, and nothing else in the crawl needs them.
-        ArchiveSession.from_crawler(crawler)
+        spider = crawler.spider
+        site = str(getattr(spider, "site_name", None) or getattr(spider, "name", None) or "crawl")
+        ext = cls(crawler, site)
+        logger.info("Archive of crawl %s: storing into %s", ext.crawl_id, ext.storage.describe())
+        # The storage keeps its own copy of the credentials: blank them in the settings, which
+        # Scrapy logs right after building the extensions and nothing else in the crawl needs.
         for name in ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
             if crawler.settings.get(name):
                 crawler.settings.set(name, REDACTED, priority=crawler.settings.getpriority(name) or "cmdline")
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.article_stored, signal=archive_signals.article_stored)
         return ext
 
-    @property
-    def session(self) -> ArchiveSession:
-        return ArchiveSession.from_crawler(self.crawler)
-
-    def manifest(self, status: str, reason: str | None = None) -> dict[str, Any]:
-        session = self.session
-        spider = self.crawler.spider
-        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
-        finished = datetime.now(UTC) if status != "running" else None
+    def _warcinfo(self) -> dict[str, str]:
+        settings = self.crawler.settings
         return {
-            "manifest_version": 1,
-            "crawl_id": session.crawl_id,
-            "site": session.site,
-            "status": status,
-            "finish_reason": reason,
-            "started_at": session.started_at.isoformat(),
-            "finished_at": finished.isoformat() if finished else None,
             "software": software_string(),
-            "spider": getattr(spider, "name", None),
-            "arguments": {k: redact_value(k, v) for k, v in getattr(spider, "crawl_args", {}).items()},
-            "profile": getattr(getattr(spider, "profile", None), "source", None),
-            "storage": session.storage.describe(),
-            "worker": session.worker,
-            "settings": recorded_settings(self.crawler),
-            "counts": {
-                "requests": stats.get("downloader/request_count", 0),
-                "responses": stats.get("downloader/response_count", 0),
-                "pages_article": stats.get("news/pages/article", 0),
-                "pages_other": stats.get("news/pages/other", 0),
-                "articles_written": session.articles_written,
-                "warc_records": stats.get("archive/warc/records", 0),
-                "warc_responses": stats.get("archive/warc/responses", 0),
-                "warc_revisits": stats.get("archive/warc/revisits", 0),
-                "pages_unchanged": stats.get("news/pages/unchanged", 0),
-                "articles_new": stats.get("export/articles/new", 0),
-                "articles_changed": stats.get("export/articles/changed", 0),
-                "articles_unchanged": stats.get("news/pages/unchanged", 0) + stats.get("news/skipped/known_unchanged", 0),
-                "warc_files": len(session.warc_files),
-                "warc_bytes": sum(f["bytes"] for f in session.warc_files),
-            },
-            "warc_files": session.warc_files,
-            "stats": _jsonable(dict(sorted(stats.items()))),
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "isPartOf": self.crawl_id,
+            "description": f"News archive crawl of {self.site}",
+            "hostname": socket.gethostname(),
+            "operator": settings.get("ARCHIVE_OPERATOR"),
+            "http-header-user-agent": settings.get("USER_AGENT"),
+            "http-header-from": settings.get("NEWS_CONTACT_URL"),
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
         }
 
-    def _write(self, manifest: dict[str, Any]) -> None:
-        data = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        key = manifest_key(self.session.crawl_id, self.session.worker)
-        self.session.storage.put_bytes(key, data, "application/json; charset=utf-8")
+    def _upload_event(self, name: str, count: int) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"archive/upload/{name}", count)
+
+    # -- signals ---------------------------------------------------------------
+    def article_stored(self, item: ArticleItem, key: str) -> None:
+        self.articles_written += 1
+        self.packager.add_page(item.url, item.fetched_at, item.title, item.id)
+        if item.warc is not None:
+            self.state.article_stored(item.url, key)
 
     def spider_opened(self) -> None:
         self._write(self.manifest("running"))
 
     def spider_closed(self, reason: str) -> None:
-        session = self.session
-        session.close()
+        self.close()
         if self.crawler.stats is not None:
-            import resource
-
             # CPU of the crawler process (reactor, archive I/O thread, uploads); the
             # extraction workers' is extract/worker_cpu_s.  Both feed `make bench`.
             usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -159,32 +163,81 @@ class ArchiveExtension:
             # The true peak (memusage/max is sampled once a minute).
             self.crawler.stats.set_value("process/peak_rss_mb", round(usage.ru_maxrss / 1024, 1))
         # Send everything still pending to the store before the final manifest, which lists what could not be sent.
-        unsent = session.finish_uploads()
+        self.unsent = self.storage.close(self.close_timeout)
         manifest = self.manifest("finished" if reason == "finished" else "stopped", reason)
-        manifest["unsent"] = unsent
+        manifest["unsent"] = self.unsent
         self._write(manifest)
-        left = session.storage.close(min(30.0, session.close_timeout))
-        if unsent or left:
-            stats = self.crawler.stats
-            if stats is not None:
-                stats.set_value("archive/upload/unsent", len(set(unsent) | set(left)))
+        left = self.storage.close(min(30.0, self.close_timeout))
+        missing = sorted(set(self.unsent) | set(left))
+        if missing:
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value("archive/upload/unsent", len(missing))
             logger.error(
                 "NOT UPLOADED: %d object(s) of crawl %s are still in the local spool %s because the store %s "
                 "could not be reached; nothing is lost: run `scrapy archive-sync` to send them. First: %s",
-                len(set(unsent) | set(left)),
-                session.crawl_id,
-                getattr(session.storage, "pending", "?"),
-                session.storage.describe(),
-                ", ".join(sorted(set(unsent) | set(left))[:5]),
+                len(missing), self.crawl_id, getattr(self.storage, "pending", "?"), self.storage.describe(),
+                ", ".join(missing[:5]),
             )
         counts = manifest["counts"]
         logger.info(
             "Crawl %s %s: %d responses, %d articles, %d WARC file(s) (%d bytes) in %s",
-            session.crawl_id,
-            reason,
-            counts["responses"],
-            counts["articles_written"],
-            counts["warc_files"],
-            counts["warc_bytes"],
-            session.storage.describe(),
+            self.crawl_id, reason, counts["responses"], counts["articles_written"], counts["warc_files"],
+            counts["warc_bytes"], self.storage.describe(),
         )
+
+    def close(self) -> None:
+        """Write out everything: pending records, the open WARC, the site state, the package."""
+        if self.closed:
+            return
+        self.closed = True
+        self.io.close()  # everything submitted is written before the files close
+        self.recorder.close()
+        self.state.close(self.crawl_id)
+        if self.worker:
+            logger.info("Distributed crawl %s: when every worker is done, run scrapy archive-pack %s", self.crawl_id, self.crawl_id)
+        self.packager.close([f["file"] for f in self.recorder.files])
+
+    # -- manifest --------------------------------------------------------------
+    def manifest(self, status: str, reason: str | None = None) -> dict[str, Any]:
+        spider = self.crawler.spider
+        stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
+        finished = datetime.now(UTC) if status != "running" else None
+        files = self.recorder.files
+        return {
+            "manifest_version": 1,
+            "crawl_id": self.crawl_id,
+            "site": self.site,
+            "status": status,
+            "finish_reason": reason,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": finished.isoformat() if finished else None,
+            "software": software_string(),
+            "spider": getattr(spider, "name", None),
+            "arguments": {k: redact_value(k, v) for k, v in getattr(spider, "crawl_args", {}).items()},
+            "profile": getattr(getattr(spider, "profile", None), "source", None),
+            "storage": self.storage.describe(),
+            "worker": self.worker,
+            "settings": recorded_settings(self.crawler),
+            "counts": {
+                "requests": stats.get("downloader/request_count", 0),
+                "responses": stats.get("downloader/response_count", 0),
+                "pages_article": stats.get("news/pages/article", 0),
+                "pages_other": stats.get("news/pages/other", 0),
+                "articles_written": self.articles_written,
+                "warc_records": stats.get("archive/warc/records", 0),
+                "warc_responses": stats.get("archive/warc/responses", 0),
+                "warc_revisits": stats.get("archive/warc/revisits", 0),
+                "pages_unchanged": stats.get("news/pages/unchanged", 0),
+                "articles_new": stats.get("export/articles/new", 0),
+                "articles_changed": stats.get("export/articles/changed", 0),
+                "articles_unchanged": stats.get("news/pages/unchanged", 0) + stats.get("news/skipped/known_unchanged", 0),
+                "warc_files": len(files),
+                "warc_bytes": sum(f["bytes"] for f in files),
+            },
+            "warc_files": files,
+            "stats": jsonable(dict(sorted(stats.items()))),
+        }
+
+    def _write(self, manifest: dict[str, Any]) -> None:
+        data = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        self.storage.put_bytes(manifest_key(self.crawl_id, self.worker), data, "application/json; charset=utf-8")

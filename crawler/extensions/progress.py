@@ -15,6 +15,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.extensions.archive import ArchiveExtension
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -51,35 +53,24 @@ class ProgressExtension:
         stats = self.crawler.stats.get_stats() if self.crawler.stats else {}
         minutes = max(1e-9, (time.monotonic() - self.started) / 60)
         pages = stats.get("downloader/response_count", 0)
-        engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None) or getattr(engine, "slot", None)
-        scheduler = getattr(slot, "scheduler", None)
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine is not None else None  # public since Scrapy 2.13
         try:
-            queue = len(scheduler) if scheduler is not None else 0
+            queue = len(scheduler) if scheduler is not None else 0  # type: ignore[arg-type]  # Scheduler has __len__
         except TypeError:
             queue = 0
-        session = getattr(self.crawler, "archive_session", None)
-        pending = getattr(getattr(session, "storage", None), "pending_keys", None)
+        archive = self.crawler.get_extension(ArchiveExtension)
+        pending = getattr(archive.storage, "pending_keys", None) if archive is not None else None
         errors = stats.get("log_count/ERROR", 0) + stats.get("downloader/exception_count", 0)
         return {
             "pages": pages,
             "pages_per_min": pages / minutes,
             "articles": stats.get("export/articles", 0),
             "revisits": stats.get("archive/warc/revisits", 0),
-            "warc_mb": (stats.get("archive/warc/bytes", 0) + (self._open_warc_bytes(session))) / 1e6,
+            "warc_mb": (stats.get("archive/warc/bytes", 0) + (archive.recorder.open_bytes() if archive else 0)) / 1e6,
             "queue": queue,
             "errors": errors,
             "backlog": len(pending()) if callable(pending) else 0,
         }
-
-    @staticmethod
-    def _open_warc_bytes(session: object) -> int:
-        warc = getattr(session, "_warc", None)
-        fh = getattr(warc, "_fh", None)
-        try:
-            return int(fh.tell()) if fh is not None else 0
-        except (OSError, ValueError):
-            return 0
 
     def log_progress(self) -> None:
         s = self.snapshot()

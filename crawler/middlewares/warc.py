@@ -23,13 +23,22 @@ say why (``fetchError``), which attempt it was, and the response headers
 and body bytes if some had arrived (``receivedHeader``, ``receivedBytes``),
 one record per failed attempt.
 
-Metadata records (``ARCHIVE_WARC_METADATA``): for responses that never reach a
-spider callback (redirects, errors, robots.txt) this middleware writes the
-``metadata`` record (referrer, discovery path, depth; a redirect's Location as
-outlink); for the others the spider writes it with the outlinks it found.
+Metadata records (``ARCHIVE_WARC_METADATA``): each capture gets exactly one
+``metadata`` record (referrer, discovery path, depth, outlinks).  This
+middleware writes it, with the exchange, for responses that will not reach a
+spider callback (redirects, retried or refused statuses, robots.txt);
+:class:`crawler.middlewares.capturemeta.CaptureMetadataMiddleware` writes it
+for the others once the callback has listed the page's outlinks.  Which
+responses reach a callback follows Scrapy's own rules: 2xx, or a status the
+request or ``HTTPERROR_ALLOWED_CODES``/``HTTPERROR_ALLOW_ALL`` allows (a 304
+of a conditional re-fetch included).
 
-Settings read: ``ARCHIVE_WARC_ENABLED``, ``ARCHIVE_DEDUP_ENABLED``,
-``ARCHIVE_WARC_METADATA`` (plus the session's ``ARCHIVE_*``).
+All records are written by the crawl's :class:`crawler.recorder.WarcRecorder`,
+reached through :class:`crawler.extensions.archive.ArchiveExtension`; the site
+state (payload digests of earlier captures) through the same extension.
+
+Settings read: ``ARCHIVE_WARC_ENABLED``, ``ARCHIVE_WARC_METADATA``,
+``HTTPERROR_ALLOWED_CODES``, ``HTTPERROR_ALLOW_ALL``, ``REDIRECT_ENABLED``.
 Stats: ``archive/warc/records``, ``archive/warc/exchanges``,
 ``archive/warc/responses``, ``archive/warc/revisits``, ``archive/warc/metadata``,
 ``archive/warc/errors``, ``archive/warc/failed_fetches``.
@@ -38,7 +47,6 @@ Stats: ``archive/warc/records``, ``archive/warc/exchanges``,
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -47,8 +55,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 
-from archive.warcwriter import HttpExchange, RecordPointer, RevisitOf, RotatingWarcWriter, payload_digest
-from crawler.session import ArchiveSession
+from archive.warcwriter import HttpExchange, RevisitOf, payload_digest
+from crawler.extensions.archive import ArchiveExtension
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -70,10 +78,15 @@ def header_pairs(headers: Headers) -> list[tuple[str, str]]:
 class WarcCaptureMiddleware:
     """Downloader middleware writing request and response records (see module docstring)."""
 
-    def __init__(self, crawler: Crawler) -> None:
+    def __init__(self, crawler: Crawler, archive: ArchiveExtension) -> None:
         self.crawler = crawler
+        self.archive = archive
         self.stats = crawler.stats
-        self.write_metadata = crawler.settings.getbool("ARCHIVE_WARC_METADATA")
+        settings = crawler.settings
+        self.write_metadata = settings.getbool("ARCHIVE_WARC_METADATA")
+        self.allowed_codes = {int(code) for code in settings.getlist("HTTPERROR_ALLOWED_CODES")}
+        self.allow_all = settings.getbool("HTTPERROR_ALLOW_ALL")
+        self.redirects = settings.getbool("REDIRECT_ENABLED")
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
 
@@ -89,7 +102,10 @@ class WarcCaptureMiddleware:
     def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
         if not crawler.settings.getbool("ARCHIVE_WARC_ENABLED"):
             raise NotConfigured("ARCHIVE_WARC_ENABLED is False")
-        return cls(crawler)
+        archive = crawler.get_extension(ArchiveExtension)
+        if archive is None:
+            raise NotConfigured("ArchiveExtension is not enabled in EXTENSIONS: nothing to write WARC records into")
+        return cls(crawler, archive)
 
     def process_request(self, request: Request) -> None:
         request.meta.setdefault("warc_request_time", datetime.now(UTC))
@@ -98,8 +114,8 @@ class WarcCaptureMiddleware:
         return None
 
     async def process_response(self, request: Request, response: Response) -> Response:
-        session = ArchiveSession.from_crawler(self.crawler)
-        if session.closed or "cached" in response.flags:
+        archive = self.archive
+        if archive.closed or "cached" in response.flags:
             # A response from Scrapy's HTTP cache was not exchanged with the server now.
             return response
         exchange = HttpExchange(
@@ -122,32 +138,34 @@ class WarcCaptureMiddleware:
         revisit_of = None
         capture = None
         complete = exchange.truncated is None  # a cut-short body is never the reference capture of a URL
-        dedup = session.dedup if session.dedup_enabled and 200 <= response.status < 300 and exchange.body and complete else None
+        state = archive.state
+        dedup = state.dedup if state.dedup_enabled and 200 <= response.status < 300 and exchange.body and complete else None
         if dedup is not None:
             request.meta["capture_status"] = dedup.status(request.url, digest)
             capture = dedup.lookup(request.url, digest)
             if capture is not None:
                 revisit_of = RevisitOf(request.url, capture.date, capture.record_id, digest)
-        elif response.status == 304 and session.dedup_enabled:
+        elif response.status == 304 and state.dedup_enabled:
             # A conditional re-fetch answered "not modified": a revisit of the stored capture.
-            capture = session.dedup.captures.get(request.url)
+            capture = state.dedup.captures.get(request.url)
             if capture is not None:
                 revisit_of = RevisitOf(request.url, capture.date, capture.record_id, capture.digest, not_modified=True)
                 request.meta["capture_status"] = "unchanged"
-        fields = capture_fields(request, response) if self.write_metadata and not self._reaches_callback(request, response) else None
+        fields = capture_fields(request, response) if self.write_metadata and not self.reaches_callback(request, response) else None
         try:
-            pointer, cpu_ms = await session.run_io(_write_records, session.warc, exchange, revisit_of, fields)
+            pointer, cpu_ms = await archive.recorder.record_exchange(exchange, revisit_of, fields)
         except OSError as exc:
             # Not fatal for the crawl, but loud: the exchange is not archived.
             self.stats.inc_value("archive/warc/errors")
             logger.error("Could not write WARC records for %s: %s", request.url, exc)
             return response
         records = 2
+        request.meta["warc"] = pointer.as_dict()
         if fields is not None:
             records += 1
             self.stats.inc_value("archive/warc/metadata")
+            request.meta["warc_metadata_for"] = pointer.record_id  # its one metadata record is written
         self.stats.inc_value("timing/warc_ms", cpu_ms)
-        request.meta["warc"] = pointer.as_dict()
         if revisit_of is not None:
             request.meta["warc_revisit"] = True
             request.meta["warc_revisit_article"] = capture.article_key if capture is not None else None
@@ -169,9 +187,8 @@ class WarcCaptureMiddleware:
 
     async def process_exception(self, request: Request, exception: Exception) -> None:
         """A fetch attempt that produced no response: a metadata record saying why."""
-        session = ArchiveSession.from_crawler(self.crawler)
         request.meta.pop("warc_request_time", None)
-        if session.closed or isinstance(exception, IgnoreRequest):
+        if self.archive.closed or isinstance(exception, IgnoreRequest):
             return None
         fields = [
             ("fetchError", f"{type(exception).__name__}: {exception}".strip()),
@@ -183,7 +200,7 @@ class WarcCaptureMiddleware:
             fields += [("receivedHeader", f"{name}: {value}") for name, value in header_pairs(received)]
         fields += capture_fields(request, None)
         try:
-            await session.run_io(session.warc.write_metadata, request.url, None, fields)
+            await self.archive.recorder.record_metadata(request.url, None, fields)
         except OSError as exc:
             self.stats.inc_value("archive/warc/errors")
             logger.error("Could not write the WARC record of the failed fetch of %s: %s", request.url, exc)
@@ -193,23 +210,36 @@ class WarcCaptureMiddleware:
         self.stats.inc_value("archive/warc/records")
         return None
 
-    @staticmethod
-    def _reaches_callback(request: Request, response: Response) -> bool:
-        """Will a spider callback see this response (and write its metadata record)?"""
-        if request.callback is NO_CALLBACK:  # e.g. robots.txt fetched by RobotsTxtMiddleware
+    def reaches_callback(self, request: Request, response: Response) -> bool:
+        """Will a spider callback see this response (and CaptureMetadataMiddleware write its metadata record)?
+
+        Scrapy's rules: internal requests (robots.txt) have no callback; a 3xx with a Location is
+        followed by RedirectMiddleware unless the request allows that status; HttpErrorMiddleware
+        lets 2xx through and the statuses allowed by ``handle_httpstatus_list``/``handle_httpstatus_all``
+        or ``HTTPERROR_ALLOWED_CODES``/``HTTPERROR_ALLOW_ALL``.  A response then retried by
+        RetryMiddleware or FaultRetryMiddleware never reaches the spider: where this says it does,
+        the attempt has its exchange records but no metadata record (the retry gets its own).
+        """
+        if request.callback is NO_CALLBACK:
             return False
-        return 200 <= response.status < 300
-
-
-def _write_records(
-    writer: RotatingWarcWriter, exchange: HttpExchange, revisit_of: RevisitOf | None, fields: list[tuple[str, str]] | None
-) -> tuple[RecordPointer, int]:
-    """Write an exchange (and its metadata record); return its pointer and the CPU milliseconds spent."""
-    started = time.thread_time()
-    pointer = writer.write_exchange(exchange, revisit_of)
-    if fields is not None:
-        writer.write_metadata(exchange.url, pointer.record_id, fields)
-    return pointer, int(1000 * (time.thread_time() - started))
+        meta = request.meta
+        status = response.status
+        if meta.get("handle_httpstatus_all"):
+            allowed = True
+        elif "handle_httpstatus_list" in meta:
+            allowed = status in meta["handle_httpstatus_list"]
+        else:
+            allowed = self.allow_all or status in getattr(self.crawler.spider, "handle_httpstatus_list", self.allowed_codes)
+        if status in (301, 302, 303, 307, 308) and response.headers.get(b"Location"):
+            followed = self.redirects and not (
+                meta.get("dont_redirect")
+                or meta.get("handle_httpstatus_all")
+                or status in meta.get("handle_httpstatus_list", ())
+                or status in getattr(self.crawler.spider, "handle_httpstatus_list", ())
+            )
+            if followed:
+                return False
+        return 200 <= status < 300 or allowed
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -1,0 +1,10 @@
+"""The project's own Scrapy signals (connect with ``crawler.signals.connect(handler, signal=...)``)."""
+
+from __future__ import annotations
+
+#: Sent by :class:`pipelines.export.JsonExportPipeline` once an article's JSON is
+#: in the store.  Arguments: ``item`` (the :class:`crawler.items.ArticleItem`)
+#: and ``key`` (its storage key).  The archive extension records the page for
+#: the WACZ and the article key in the site state; the repetition pipeline
+#: remembers which key to re-clean.
+article_stored = object()
