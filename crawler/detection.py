@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
+from crawler import settings as defaults
+
 ARTICLE_TYPES = {
     "article",
     "newsarticle",
@@ -239,11 +241,15 @@ def classify_page(
     url: str,
     profile: Any = None,
     *,
-    min_paragraphs: int = 3,
-    min_chars: int = 400,
+    min_paragraphs: int = defaults.NEWS_ARTICLE_MIN_PARAGRAPHS,
+    min_chars: int = defaults.NEWS_ARTICLE_MIN_CHARS,
     tree: Any = None,
 ) -> PageVerdict:
-    """Decide whether a fetched HTML page is an article (rules in the module docstring)."""
+    """Decide whether a fetched HTML page is an article (rules in the module docstring).
+
+    ``min_paragraphs``, ``min_chars``: the spider passes ``NEWS_ARTICLE_MIN_PARAGRAPHS`` and
+    ``NEWS_ARTICLE_MIN_CHARS``; their defaults (crawler/settings.py) otherwise.
+    """
     if tree is None:
         try:
             tree = lxml_html.fromstring(body)

@@ -37,6 +37,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cssselect import GenericTranslator, SelectorError
+
 # importlib.resources: profiles load from an installed package or a zipped egg (Scrapyd) alike.
 SITES_DIR = resources.files("crawler") / "sites"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -219,8 +221,6 @@ def validate_profile(data: dict[str, Any], source: str) -> SiteProfile:
             raise _fail(source, f"extraction.{key}", f"expected {_EXTRACTION_FIELDS[key].__name__}, got {value!r}")
     if "drop_selectors" in ex:
         hints.drop_selectors = _check_str_list(source, "extraction.drop_selectors", ex["drop_selectors"])
-        from cssselect import GenericTranslator, SelectorError
-
         for i, sel in enumerate(hints.drop_selectors):
             try:
                 GenericTranslator().css_to_xpath(sel)

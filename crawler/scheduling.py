@@ -36,8 +36,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from croniter import croniter
+
 from archive.keys import safe_key
 from archive.storage import Storage, StorageError
+from crawler import settings as defaults
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +69,6 @@ class Job:
             return now
         if self.every is not None:
             return last_start + self.every
-        from croniter import croniter
-
         assert self.cron is not None
         return croniter(self.cron, last_start).get_next(datetime)
 
@@ -122,8 +123,6 @@ def load_plan(path: str | os.PathLike[str]) -> list[Job]:
                 raise PlanError(f"{where}: field 'every': {exc}") from exc
         cron = raw.get("cron")
         if cron is not None:
-            from croniter import croniter
-
             if not isinstance(cron, str) or len(cron.split()) != 5 or not croniter.is_valid(cron):
                 raise PlanError(f"{where}: field 'cron': {cron!r} is not a five-field cron expression like \"0 */6 * * *\"")
         for table in ("args", "settings"):
@@ -188,7 +187,7 @@ class Scheduler:
         project_root: Path,
         base_settings: dict[str, str] | None = None,
         scrapyd_url: str | None = None,
-        scrapyd_project: str = "crawler",
+        scrapyd_project: str = defaults.SCRAPYD_PROJECT,
     ) -> None:
         self.jobs = jobs
         self.storage = storage

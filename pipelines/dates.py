@@ -8,8 +8,9 @@ Two halves:
   sailthru); ``<time datetime>``; the visible byline/date element (the profile's
   ``date_selector``, else date/byline/meta elements near the headline, else the
   text right after ``<h1>``); the URL path (``/2020/03/25/``); htmldate's
-  markup-only guess last.
-* :class:`DatesPipeline` / :func:`resolve_dates` parse them in that order; the
+  markup-only guess last (appended by the extraction pass).
+* :func:`apply_dates` (run in the extraction workers, else by
+  :class:`DatesPipeline`) and :func:`resolve_dates` parse them in that order; the
   first *plausible* value wins (not after fetch time + ``DATES_MAX_FUTURE_DAYS``,
   not before ``DATES_MIN_YEAR``) and its source is recorded in
   ``published_source``.
@@ -27,8 +28,8 @@ the profile's time zone, else ``DATES_DEFAULT_TIMEZONE`` (UTC), and
 ``published_tz_assumed`` is true.  A date without a time stays a date
 (``2020-03-25``).  No date at all gives null — never the fetch date.
 
-Settings read: ``DATES_ENABLED``, ``DATES_DEFAULT_TIMEZONE``,
-``DATES_MAX_FUTURE_DAYS``, ``DATES_MIN_YEAR``.
+Settings read (through :class:`~pipelines.options.DateOptions`): ``DATES_ENABLED``,
+``DATES_DEFAULT_TIMEZONE``, ``DATES_MAX_FUTURE_DAYS``, ``DATES_MIN_YEAR``.
 Stats: ``dates/published/{source}``, ``dates/published/missing``,
 ``dates/implausible``.
 """
@@ -46,11 +47,13 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import GenericTranslator, SelectorError
+from hijridate import Hijri
 from lxml import etree
 from scrapy.exceptions import NotConfigured
 
 from crawler.detection import MetaIndex, meta_content, meta_index
 from crawler.items import ArticleItem
+from pipelines.options import DateOptions
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -151,12 +154,13 @@ def collect_candidates(
     ld: dict[str, Any],
     url: str,
     date_selector: str | None = None,
-    htmldate: str | None = None,
     meta: MetaIndex | None = None,
 ) -> list[DateCandidate]:
     """Raw date evidence from a page, in priority order (see module docstring).
 
     ``meta``: the page's :func:`~crawler.detection.meta_index`, if already built.
+    htmldate's guess comes from trafilatura's page metadata, read after the
+    main text: the extraction pass appends it (:func:`pipelines.article.extract_article`).
     """
     out: list[DateCandidate] = []
     if meta is None:
@@ -205,8 +209,6 @@ def collect_candidates(
     m = _URL_DATE.search(path) or _URL_COMPACT.search(path)
     if m:
         out.append(DateCandidate("published", "url:path", f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
-    if htmldate:
-        out.append(DateCandidate("published", "htmldate", htmldate))
     return out
 
 
@@ -344,8 +346,6 @@ def parse_arabic(text: str, base: datetime) -> ParsedDate | None:
         return _apply_time(base.date(), t)
     m = _HIJRI.search(t)
     if m:
-        from hijridate import Hijri
-
         hmonth = _HIJRI_MONTHS[re.sub(r"\s+", " ", m.group("m"))]
         try:
             g = Hijri(int(m.group("y")), hmonth, int(m.group("d"))).to_gregorian()
@@ -391,6 +391,9 @@ def parse_text_date(text: str, language: str | None, base: datetime, locales: li
             return None
     if not _LATIN_DATE_HINT.search(text) and "ago" not in text.lower() and "yesterday" not in text.lower():
         return None
+    # Imported here, not at the top: dateparser costs 24 ms and 1.7 MB (37 modules) on top of what
+    # the crawler already imports, in every `scrapy` command and in the crawl's main process, where
+    # no text date is parsed (the extraction workers parse them; their warm-up loads it).
     import dateparser
     from dateparser.search import search_dates
 
@@ -484,15 +487,22 @@ def resolve_dates(
     fetched_at: str,
     language: str | None,
     timezone: str | None,
-    default_timezone: str = "UTC",
-    min_year: int = 1990,
-    max_future_days: float = 1.0,
+    options: DateOptions | None = None,
     on_implausible: Any = None,
 ) -> DateResult:
+    """Published and modified dates from ``candidates``, the first plausible of each kind.
+
+    ``timezone``: the site profile's zone, else ``options.default_timezone``,
+    else (empty or unknown names) UTC.  ``options``: the project's defaults
+    (crawler/settings.py) when None.  ``on_implausible(candidate, parsed)`` is
+    called for each value skipped as implausible.
+    """
+    options = options or DateOptions.from_settings()
     fetched = datetime.fromisoformat(fetched_at)
     if fetched.tzinfo is None:
         fetched = fetched.replace(tzinfo=UTC)
-    tz = zone(timezone) or zone(default_timezone) or UTC
+    tz = zone(timezone) or zone(options.default_timezone) or UTC
+    max_future = timedelta(days=options.max_future_days)
     base = fetched.astimezone(tz).replace(tzinfo=None)
     result = DateResult()
     for c in candidates:
@@ -501,7 +511,7 @@ def resolve_dates(
         parsed = parse_candidate(c, language, base)
         if parsed is None:
             continue
-        if not plausible(parsed, fetched, tz, min_year, timedelta(days=max_future_days)):
+        if not plausible(parsed, fetched, tz, options.min_year, max_future):
             if on_implausible is not None:
                 on_implausible(c, parsed)
             continue
@@ -514,31 +524,34 @@ def resolve_dates(
 
 
 class DatesPipeline:
-    """Item pipeline setting published/modified with provenance (see module docstring)."""
+    """Item pipeline setting published/modified with provenance (see module docstring).
 
-    def __init__(self, crawler: Crawler, default_tz: str, min_year: int, max_future_days: float) -> None:
+    Disabled (NotConfigured) when ``DATES_ENABLED`` is off.  Articles whose
+    dates the extraction workers already decided pass through.
+    """
+
+    def __init__(self, crawler: Crawler, options: DateOptions) -> None:
         self.stats = crawler.stats
-        self.default_tz = default_tz
-        self.min_year = min_year
-        self.max_future_days = max_future_days
+        self.options = options
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DatesPipeline:
-        s = crawler.settings
-        if not s.getbool("DATES_ENABLED"):
+        options = DateOptions.from_settings(crawler.settings)
+        if not options.enabled:
             raise NotConfigured
-        return cls(crawler, s.get("DATES_DEFAULT_TIMEZONE") or "UTC", s.getint("DATES_MIN_YEAR"), s.getfloat("DATES_MAX_FUTURE_DAYS"))
+        return cls(crawler, options)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem) and not item.dated:  # else decided in the extraction worker
-            apply_dates(item, self.default_tz, self.min_year, self.max_future_days, self.stats)
+            apply_dates(item, self.options, self.stats)
         return item
 
 
-def apply_dates(
-    item: ArticleItem, default_tz: str = "UTC", min_year: int = 1990, max_future_days: float = 1.0, stats: Any = None
-) -> int:
-    """Set the item's dates from its candidates; return how many implausible values were skipped."""
+def apply_dates(item: ArticleItem, options: DateOptions | None = None, stats: Any = None) -> int:
+    """Set the item's dates from its candidates; return how many implausible values were skipped.
+
+    ``options``: the project's defaults (crawler/settings.py) when None.
+    """
     skipped = 0
 
     def implausible(c: DateCandidate, parsed: ParsedDate) -> None:
@@ -553,9 +566,7 @@ def apply_dates(
         fetched_at=item.fetched_at,
         language=item.language,
         timezone=item.timezone,
-        default_timezone=default_tz,
-        min_year=min_year,
-        max_future_days=max_future_days,
+        options=options,
         on_implausible=implausible,
     )
     item.published = result.published

@@ -1,10 +1,16 @@
 """The item pipelines' processing as plain functions, for ``scrapy extract`` and tools.
 
 :func:`process_offline` runs the same steps the crawl's pipelines run on an
-article page — extraction and rule cleaning (:func:`pipelines.extraction.extract_article`),
+article page — extraction and rule cleaning (:func:`pipelines.article.extract_article`),
 site-level repetition removal with the state stored for the site in
-``ARCHIVE_URI`` (read only) — with options taken from the same settings, and
-returns the record as the export pipeline would write it.
+``ARCHIVE_URI`` (read only), dates — with options taken from the same settings
+(:mod:`pipelines.options`), and returns the record as the export pipeline
+would write it.
+
+Settings read: ``ARCHIVE_URI`` (and what :func:`archive.storage.open_storage`
+reads), ``CLEAN_REPEAT_ENABLED``, ``CLEAN_REPEAT_MIN_PAGES``,
+``CLEAN_REPEAT_MAX_BLOCKS``, ``CLEAN_REPEAT_MAX_CHARS``, the ``EXTRACT_*``
+settings that shape the extraction pass, and the ``DATES_*`` settings.
 """
 
 from __future__ import annotations
@@ -13,12 +19,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy.settings import BaseSettings
+
 from archive.storage import StorageError, open_storage
 from crawler.items import ArticleItem, PageItem
 from crawler.schema import validate_article
+from pipelines.article import extract_article
 from pipelines.cleaning import Cleaner
 from pipelines.dates import apply_dates
-from pipelines.extraction import ExtractOptions, extract_article
+from pipelines.options import DateOptions, ExtractOptions
 from pipelines.repetition import RepetitionLearner, apply_removal, load_learner
 
 
@@ -67,13 +76,9 @@ def extract_page_bytes(
     return extract_article(page_from_bytes(body, url, headers=headers, profile=profile), options, cleaner, timings)
 
 
-def options_from_settings(settings: Any) -> ExtractOptions:
-    return ExtractOptions.from_settings(settings)
-
-
-def process_offline(page: PageItem, settings: Any) -> dict[str, Any]:
+def process_offline(page: PageItem, settings: BaseSettings) -> dict[str, Any]:
     """Run the article steps of the pipeline on ``page``; return the validated record."""
-    article = extract_article(page, options_from_settings(settings))
+    article = extract_article(page, ExtractOptions.from_settings(settings))
     if settings.getbool("CLEAN_REPEAT_ENABLED"):
         learner = RepetitionLearner(
             settings.getint("CLEAN_REPEAT_MIN_PAGES"),
@@ -81,19 +86,15 @@ def process_offline(page: PageItem, settings: Any) -> dict[str, Any]:
             settings.getint("CLEAN_REPEAT_MAX_CHARS"),
         )
         try:
-            load_learner(open_storage(settings.get("ARCHIVE_URI")), article.site, learner)
+            load_learner(open_storage(settings.get("ARCHIVE_URI"), settings), article.site, learner)
         except (StorageError, ValueError):
             pass  # no archive or no state yet: rules only
         kept, removed = learner.split(article.blocks)
         if removed:
             apply_removal(article, kept, removed, learner.min_pages)
-    if settings.getbool("DATES_ENABLED"):
-        apply_dates(
-            article,
-            settings.get("DATES_DEFAULT_TIMEZONE") or "UTC",
-            settings.getint("DATES_MIN_YEAR"),
-            settings.getfloat("DATES_MAX_FUTURE_DAYS"),
-        )
+    dates = DateOptions.from_settings(settings)
+    if dates.enabled:
+        apply_dates(article, dates)
     record = article.to_dict()
     validate_article(record)
     return record

@@ -207,8 +207,9 @@ def test_no_date_is_null_never_fetch_date():
 
 def test_byline_elements_are_the_xpaths_first_twelve() -> None:
     """The one-walk byline search finds what the XPath it replaced found, in the same order."""
+    from pipelines.article import parse_html
+    from pipelines.charset import decode_html
     from pipelines.dates import byline_elements
-    from pipelines.extraction import decode_html, parse_html
     from tests.support.evaluation import load_benchmark
 
     xpath = (
@@ -228,8 +229,9 @@ def test_following_texts_are_the_xpaths_first_thirty() -> None:
     """The walk after the headline yields what following::text() outside script/style yields, in order."""
     from lxml import html as lxml_html
 
+    from pipelines.article import parse_html
+    from pipelines.charset import decode_html
     from pipelines.dates import following_texts
-    from pipelines.extraction import decode_html, parse_html
     from tests.support.evaluation import load_benchmark
 
     xpath = "following::text()[not(ancestor::script) and not(ancestor::style)]"

@@ -32,10 +32,10 @@ def test_worker_killed_mid_extraction_loses_no_page() -> None:
 
     async def run() -> list[object]:
         tasks = [asyncio.ensure_future(pipeline.process_item(page)) for page in pages]
-        while pipeline._pool is None or not getattr(pipeline._pool, "_processes", None):
+        while pipeline.pool._executor is None or not getattr(pipeline.pool._executor, "_processes", None):
             await asyncio.sleep(0.02)
         killed = []
-        for proc in list(pipeline._pool._processes.values()):
+        for proc in list(pipeline.pool._executor._processes.values()):
             os.kill(proc.pid, signal.SIGKILL)  # what the OOM killer or a crash in C code does
             killed.append(proc.pid)
         assert killed
@@ -60,7 +60,8 @@ def test_fast_mode_first_and_comparison_only_below_threshold(monkeypatch) -> Non
 
     import trafilatura
 
-    from pipelines.extraction import ExtractOptions, extract_article
+    from pipelines.article import extract_article
+    from pipelines.options import ExtractOptions
 
     def options(**overrides):
         settings = get_crawler(settings_dict={k: v for k, v in vars(project_settings).items() if k.isupper()}

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from pipelines.extraction import choose_language, extract_article, split_authors
+from pipelines.article import extract_article, split_authors
+from pipelines.language import choose_language
 from pipelines.offline import page_from_bytes
 
 ARABIC = "قال مسؤول في المجلس المحلي لمدينة إدلب إن العمل جار على إصلاح شبكة المياه في الأحياء الشرقية بعد انقطاع دام أسبوعين."

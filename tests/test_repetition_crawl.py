@@ -92,7 +92,7 @@ def test_unknown_appeal_learned_and_recleaned(site, tmp_path):
 def test_worker_block_hashes_are_the_repetition_hashes() -> None:
     """The extraction worker hashes the blocks it cleaned; the repetition pipeline uses them as its own."""
     from crawler.items import PageItem
-    from pipelines.extraction import extract_article
+    from pipelines.article import extract_article
     from pipelines.repetition import RepetitionLearner, block_hash
     from tests.support.evaluation import load_benchmark
 

@@ -9,7 +9,7 @@ import pytest
 
 from crawler.items import PageItem
 from crawler.schema import SchemaError, _fast_validator, _validator, article_schema, validate_article
-from pipelines.extraction import NotAnArticle, extract_article
+from pipelines.article import NotAnArticle, extract_article
 from tests.support.evaluation import load_benchmark
 
 WARC = {"file": "x.warc.gz", "record_id": "<urn:uuid:12345678-1234-1234-1234-123456789012>", "offset": 0, "length": 1}

@@ -1,6 +1,6 @@
 """Where the pipeline does trafilatura's work its own faster way, it gets trafilatura's answers.
 
-* ``pipelines.extraction.parse_html`` builds the tree ``trafilatura.load_html`` builds;
+* ``pipelines.article.parse_html`` builds the tree ``trafilatura.load_html`` builds;
 * ``pipelines.pagemeta.page_metadata`` gives ``extract_metadata``'s title, author, date,
   description, tags and categories, and ``extract_author`` trafilatura's author fallback.
 """
@@ -14,7 +14,8 @@ import trafilatura
 from lxml import html as lxml_html
 from trafilatura import metadata as tm
 
-from pipelines.extraction import decode_html, parse_html
+from pipelines.article import parse_html
+from pipelines.charset import decode_html
 from pipelines.pagemeta import DATE_PARAMS, extract_author, page_metadata
 from tests.support.evaluation import load_benchmark
 

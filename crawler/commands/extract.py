@@ -14,6 +14,7 @@ same functions as the crawl's pipelines (:mod:`pipelines.offline`).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.cli import QuietCommand
 from crawler.profiles import ProfileError, load_profile
-from pipelines.extraction import NotAnArticle
+from pipelines.article import NotAnArticle
 from pipelines.offline import page_from_bytes, process_offline
 
 
@@ -35,8 +36,6 @@ def is_warc(path: Path) -> bool:
     with open(path, "rb") as fh:
         head = fh.read(4)
     if head[:2] == b"\x1f\x8b":
-        import gzip
-
         with gzip.open(path, "rb") as gz:
             return gz.read(5) == b"WARC/"
     return head == b"WARC"

@@ -109,7 +109,7 @@ class ProjectPipeline:
         self.timings: dict[str, float] = {}
 
     def blocks(self, html: bytes, url: str) -> list[str]:
-        from pipelines.extraction import NotAnArticle
+        from pipelines.article import NotAnArticle
         from pipelines.offline import extract_page_bytes
 
         try:
