@@ -35,6 +35,9 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # Retries are archived too (every attempt is a WARC exchange).
 RETRY_TIMES = 2
+# Scrapy's "Gave up retrying" line (ERROR by default) at DEBUG: FetchFailureMiddleware logs
+# each fetch that finally fails once, at WARNING, with its URL, cause and attempts.
+RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"
 DOWNLOAD_TIMEOUT = 60
 # Scrapy's own cap on a response body (1 GiB); larger bodies are cancelled.
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
@@ -45,7 +48,6 @@ DOWNLOAD_FAIL_ON_DATALOSS = False
 # URLs up to 8 KiB are fetched (Scrapy: 2083, an old browser limit; RFC 9110
 # recommends supporting 8000 octets); longer ones are dropped and counted.
 URLLENGTH_LIMIT = 8192
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 # Breadth-first order: with a bounded link depth, a page is reached by its
 # shortest path, so crawls of the same site fetch the same pages.
 DEPTH_PRIORITY = 1

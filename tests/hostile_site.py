@@ -9,8 +9,11 @@ can send malformed responses::
         site.other_url          # second origin: robots.txt that is HTML
         site.offsite_url        # the second origin as http://localhost:PORT/ (another site by host name)
         site.broken_robots_url  # third origin: /robots.txt answers 500
+        site.refused_url        # a port on 127.0.0.1 that refuses connections (bound, not listening)
         site.case_url("gzip_bomb")
+        site.url + "timing/busy.html"  # unlinked pages for timing tests (see HostileSite._timing)
         site.requests           # [(origin_label, method, raw_target, headers), ...]
+        site.timeline           # [(time.monotonic() on arrival, origin_label, raw_target), ...]
         site.count("/case/with space/article one.html")
 
 Normal responses carry ``Content-Length`` and honour keep-alive; the broken ones
@@ -882,8 +885,9 @@ class _Connection:
 class HostileSite:
     """Three misbehaving origins on 127.0.0.1; use as a context manager.
 
-    Attributes: ``url``, ``other_url``, ``broken_robots_url`` (each ending in ``/``),
-    ``requests`` (list of :data:`RequestRecord`, appended under a lock), ``errors``
+    Attributes: ``url``, ``other_url``, ``broken_robots_url``, ``refused_url`` (each ending in ``/``),
+    ``requests`` (list of :data:`RequestRecord`, appended under a lock), ``timeline``
+    (``(time.monotonic(), origin_label, raw_target)`` of each request as it arrived), ``errors``
     (exceptions raised inside handlers -- fixture bugs, expected to stay empty).
     """
 
@@ -891,8 +895,10 @@ class HostileSite:
     _cache_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self) -> None:
-        self.url = self.other_url = self.broken_robots_url = self.offsite_url = ""
+        self.url = self.other_url = self.broken_robots_url = self.offsite_url = self.refused_url = ""
         self.requests: list[RequestRecord] = []
+        self.timeline: list[tuple[float, str, str]] = []
+        self._refusing: socket.socket | None = None
         self.errors: list[str] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -925,6 +931,10 @@ class HostileSite:
             self._spawn(self._accept_loop, listener, label, name=f"hostile-accept-{label}")
         self.url, self.other_url, self.broken_robots_url = urls[MAIN], urls[OTHER], urls[BROKEN_ROBOTS]
         self.offsite_url = self.other_url.replace("127.0.0.1", "localhost")
+        # Bound but never listening: connections are refused, and no other process can take the port.
+        self._refusing = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._refusing.bind(("127.0.0.1", 0))
+        self.refused_url = f"http://127.0.0.1:{self._refusing.getsockname()[1]}/"
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
@@ -941,6 +951,8 @@ class HostileSite:
             thread.join(max(0.0, deadline - time.monotonic()))
         for listener in self._listeners:
             listener.close()
+        if self._refusing is not None:
+            self._refusing.close()
 
     @property
     def stopping(self) -> bool:
@@ -982,6 +994,7 @@ class HostileSite:
     def _record(self, label: str, req: _Request) -> None:
         with self._lock:
             self.requests.append((label, req.method, req.target, dict(req.headers)))
+            self.timeline.append((time.monotonic(), label, req.target))
 
     def _hit(self, key: str) -> int:
         """Increment and return how many times ``key`` has been answered (1 on the first call)."""
@@ -1121,10 +1134,31 @@ class HostileSite:
             if query.get("q") == ["x" * 5000] and query.get("a") == ["1"]:
                 return _Response(200, _en_article("url_long_query"))
             return _not_found()
+        if path.startswith("/timing/"):
+            return self._timing(path) or _not_found()
         handler = self._case_handlers().get(path)
         if handler is not None:
             return handler(req)
         return _not_found()
+
+    def _timing(self, path: str) -> _Response | None:
+        """Unlinked pages for timing tests; :attr:`timeline` says when each was asked for.
+
+        ``/timing/busy.html``: 503 with ``Retry-After: 2`` the first time, then 200.
+        ``/timing/slow.html``: answers after 0.5 s.  ``/timing/ok-<anything>.html``: 200 at once.
+        """
+        if path == "/timing/busy.html":
+            if self._hit("timing_busy") == 1:
+                return _Response(
+                    503, _small_page("Service Unavailable", "<p>Busy.</p>"), headers=[("Retry-After", "2")]
+                )
+            return _Response(200, _small_page("Busy no more", "<p>Back.</p>"))
+        if path == "/timing/slow.html":
+            self._stop.wait(0.5)
+            return _Response(200, _small_page("Slow", "<p>Slow.</p>"))
+        if path.startswith("/timing/ok-") and path.endswith(".html"):
+            return _Response(200, _small_page("OK", "<p>OK.</p>"))
+        return None
 
     def _main_static(self, path: str) -> _Response | None:
         base = self.url

@@ -17,11 +17,11 @@ and leaves the WARCs valid.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -77,7 +77,7 @@ class Warc:
 @pytest.fixture(scope="module")
 def crawl(site: HostileSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
     tmp = tmp_path_factory.mktemp("hostile")
-    profile = _profile(tmp / "hostile.toml", site, ["/", site.broken_robots_url, site.other_url])
+    profile = _profile(tmp / "hostile.toml", site, ["/", site.broken_robots_url, site.other_url, site.refused_url])
     started = time.monotonic()
     result = run_crawl(
         tmp / "archive",
@@ -88,6 +88,7 @@ def crawl(site: HostileSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlR
         timeout=600,
     )
     result.elapsed = time.monotonic() - started  # type: ignore[attr-defined]
+    result.started = started  # type: ignore[attr-defined]
     assert result.returncode == 0, result.log[-5000:]
     return result
 
@@ -142,8 +143,8 @@ CASES = [
     ("redirect_ftp", "fetch/redirect/bad_scheme", 3, ["ftp://127.0.0.1/file.html", "not HTTP(S)"]),
     ("redirect_data", "fetch/redirect/bad_scheme", 3, ["data:text/html,hi", "not HTTP(S)"]),
     ("status_429", "fetch/retry_after", 2, ["HTTP 429", "Retry-After"]),
-    ("burst_5xx", "fetch/failed/http_5xx", 2, ["Gave up retrying", "503"]),
-    ("always_500", "fetch/failed/http_5xx", 2, ["Gave up retrying", "500"]),
+    ("burst_5xx", "fetch/failed/http_5xx", 2, ["Could not fetch", "HTTP 503 Service Unavailable", "(3 attempts)"]),
+    ("always_500", "fetch/failed/http_5xx", 2, ["Could not fetch", "HTTP 500 Internal Server Error", "(3 attempts)"]),
     ("hang", "fetch/failed/timeout", 1, ["no answer within DOWNLOAD_TIMEOUT=3s", "3 attempts"]),
     ("slow_drip", "fetch/failed/slow_body", 1, ["headers arrived but the body did not finish", "DOWNLOAD_TIMEOUT=3s"]),
     ("sitemap_malformed", "news/sitemaps/malformed", 1, ["not well-formed"]),
@@ -244,11 +245,60 @@ def test_redirect_loops_offsite_and_schemes_are_not_followed(site: HostileSite) 
     assert not [r for r in site.requests if r[3].get("host", "").startswith("localhost")]
 
 
+# Fetches that fail after retries (and bombs): (case, words of the one WARNING line besides the URL)
+HANDLED_FAILURES = [
+    ("hang", ["no answer within DOWNLOAD_TIMEOUT=3s", "(3 attempts)"]),
+    ("slow_drip", ["headers arrived but the body did not finish", "(3 attempts)"]),
+    ("oversize", ["larger than DOWNLOAD_MAXSIZE", "(1 attempt)"]),
+    ("gzip_bomb", ["Content-Encoding gzip", "inflates past DOWNLOAD_MAXSIZE"]),
+    ("brotli_bomb", ["Content-Encoding br", "inflates past DOWNLOAD_MAXSIZE"]),
+    ("burst_5xx", ["HTTP 503 Service Unavailable", "(3 attempts)"]),
+    ("always_500", ["HTTP 500 Internal Server Error", "(3 attempts)"]),
+]
+
+
+def _records(log: str) -> list[tuple[str, str, str]]:
+    """(logger, level, text including any traceback) of each record of a Scrapy log."""
+    starts = list(re.finditer(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[(?P<logger>[^\]]+)\] (?P<level>[A-Z]+): ", log, re.M))
+    return [
+        (m["logger"], m["level"], log[m.start(): starts[i + 1].start() if i + 1 < len(starts) else len(log)])
+        for i, m in enumerate(starts)
+    ]
+
+
+def test_handled_failures_log_one_line_without_traceback(crawl: CrawlResult, site: HostileSite) -> None:
+    # Nothing in this crawl is a bug: no traceback, no Scrapy "Error downloading", no ERROR at all.
+    assert "Traceback" not in crawl.log
+    assert "Error downloading" not in crawl.log
+    assert crawl.stats.get("log_count/ERROR", 0) == 0, [r for r in _records(crawl.log) if r[1] == "ERROR"]
+    records = _records(crawl.log)
+    for name, words in HANDLED_FAILURES:
+        url = unquote(site.case_url(name))
+        lines = [(logger, text) for logger, level, text in records
+                 if level in ("WARNING", "ERROR", "CRITICAL") and url in unquote(text)]
+        ours = [text for logger, text in lines if logger.startswith("crawler.")]
+        assert len(ours) == 1, (name, lines)
+        assert all(w in ours[0] for w in words) and ours[0].count("\n") == 1, (name, ours[0])
+        # besides ours, only the one-line notice of Scrapy's download handler cancelling a body over DOWNLOAD_MAXSIZE
+        others = [text for logger, text in lines if not logger.startswith("crawler.")]
+        assert len(others) == (1 if name == "oversize" else 0), (name, others)
+        assert all("scrapy.core.downloader.handlers" in t and "max size" in t for t in others), others
+    # robots.txt on a port that refuses connections: retried, then the site is disallowed, in one WARNING
+    refused = site.refused_url.rstrip("/").removeprefix("http://")
+    lines = [(logger, text) for logger, level, text in records if level != "DEBUG" and refused in text]
+    assert [logger for logger, text in lines if "WARNING" in text] == ["crawler.middlewares.robots"], lines
+    assert any("DownloadConnectionRefusedError" in t and "(3 attempts)" in t for _, t in lines), lines
+    assert crawl.stats["fetch/failed/connection"] >= 1
+
+
 def test_retry_after_is_waited_for(warc: Warc, site: HostileSite, crawl: CrawlResult) -> None:
     records = warc.find(site.case_url("status_429"), "response")
     assert [r["status"] for r in records] == ["429", "429", "200"]
-    dates = [datetime.fromisoformat(r["headers"]["WARC-Date"].replace("Z", "+00:00")) for r in records]
-    assert all((b - a).total_seconds() >= 1.9 for a, b in zip(dates, dates[1:], strict=False))
+    # when the server received each attempt (Retry-After: 2), during this crawl
+    start, end = crawl.started, crawl.started + crawl.elapsed  # type: ignore[attr-defined]
+    times = [t for t, _, target in site.timeline if target == case("status_429").path and start <= t <= end]
+    assert len(times) == 3
+    assert all(b - a >= 1.95 for a, b in zip(times, times[1:], strict=False)), times
     assert unquote(site.case_url("status_429")) in _articles(crawl)
 
 
@@ -304,11 +354,12 @@ def test_docs_list_every_key_counted_here() -> None:
 
 @pytest.fixture(scope="module")
 def faulty_pipeline_crawl(site: HostileSite, tmp_path_factory: pytest.TempPathFactory) -> CrawlResult:
-    """Six articles and a link farm (20 s of trafilatura) with EXTRACT_TIMEOUT=4; an injected crash on /ok/3."""
+    """Six articles and a link farm (20 s of trafilatura) with EXTRACT_TIMEOUT=4; an injected crash on /ok/3;
+    a page on a port that refuses connections (robots.txt not obeyed: the page itself is fetched)."""
     from crawler.settings import ITEM_PIPELINES
 
     tmp = tmp_path_factory.mktemp("hostile-extract")
-    pages = ["/case/many-links.html"] + [f"/ok/{n}.html" for n in range(1, 7)]
+    pages = ["/case/many-links.html"] + [f"/ok/{n}.html" for n in range(1, 7)] + [site.refused_url + "page.html"]
     profile = _profile(tmp / "hostile.toml", site, pages, link_depth=0)
     pipelines = dict(ITEM_PIPELINES, **{"tests.crash_pipeline.CrashingPipeline": 800})
     return run_crawl(
@@ -350,3 +401,20 @@ def test_pipeline_crash_loses_only_its_item(faulty_pipeline_crawl: CrawlResult, 
     assert proc.returncode == 0 and "0 faults" in proc.stdout, proc.stdout + proc.stderr
     warc = Warc(result.warc_paths())
     assert len(warc.find(site.abs_url("/ok/3.html"), "response")) == 1  # the page itself is archived
+
+
+def test_a_bug_keeps_its_traceback_a_failed_fetch_has_none(faulty_pipeline_crawl: CrawlResult,
+                                                           site: HostileSite) -> None:
+    log = faulty_pipeline_crawl.log
+    records = _records(log)
+    # the pipeline's exception is a bug: Scrapy logs it with its traceback
+    with_traceback = [(logger, text) for logger, _, text in records if "Traceback (most recent call last)" in text]
+    assert with_traceback, "the pipeline crash lost its traceback"
+    assert all("RuntimeError: injected pipeline crash" in text for _, text in with_traceback), with_traceback
+    # the refused page is a handled failure: one WARNING line, no "Error downloading", no traceback
+    url = site.refused_url + "page.html"
+    assert "Error downloading" not in log
+    lines = [(logger, level, text) for logger, level, text in records if url in text and level != "DEBUG"]
+    assert [(logger, level) for logger, level, _ in lines] == [("crawler.middlewares.failures", "WARNING")], lines
+    assert "DownloadConnectionRefusedError" in lines[0][2] and "(3 attempts)" in lines[0][2]
+    assert faulty_pipeline_crawl.stats["fetch/failed/connection"] >= 1

@@ -164,3 +164,22 @@ def test_hang_and_prompt_shutdown() -> None:
         hang.settimeout(2)
         assert hang.recv(1) == b""  # the server closed the hanging connection
     assert site.errors == []
+
+
+def test_refused_origin_and_timeline(site: HostileSite) -> None:
+    parts = urlsplit(site.refused_url)
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((parts.hostname, parts.port), timeout=2).close()
+    before = time.monotonic()
+    assert fetch(site.url + "timing/ok-x.html")[0] == 200
+    [(when, label)] = [(t, lbl) for t, lbl, target in site.timeline if target == "/timing/ok-x.html"]
+    assert label == "main" and before <= when <= time.monotonic()
+
+
+def test_timing_pages(site: HostileSite) -> None:
+    first, second = fetch(site.url + "timing/busy.html"), fetch(site.url + "timing/busy.html")
+    assert (first[0], first[1]["Retry-After"], second[0]) == (503, "2", 200)
+    started = time.monotonic()
+    assert fetch(site.url + "timing/slow.html")[0] == 200
+    assert time.monotonic() - started >= 0.5
+    assert fetch(site.url + "timing/nothing.html")[0] == 404
