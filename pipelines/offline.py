@@ -79,14 +79,11 @@ def extract_page_bytes(
 def process_offline(page: PageItem, settings: BaseSettings) -> dict[str, Any]:
     """Run the article steps of the pipeline on ``page``; return the validated record."""
     article = extract_article(page, ExtractOptions.from_settings(settings))
-    if settings.getbool("CLEAN_REPEAT_ENABLED"):
-        learner = RepetitionLearner(
-            settings.getint("CLEAN_REPEAT_MIN_PAGES"),
-            settings.getint("CLEAN_REPEAT_MAX_BLOCKS"),
-            settings.getint("CLEAN_REPEAT_MAX_CHARS"),
-        )
+    learner = RepetitionLearner.from_settings(settings)
+    if learner is not None:
         try:
-            load_learner(open_storage(settings.get("ARCHIVE_URI"), settings), article.site, learner)
+            # Read-only use of the archive: no uploader thread for a remote store.
+            load_learner(open_storage(settings.get("ARCHIVE_URI"), settings, start_uploader=False), article.site, learner)
         except (StorageError, ValueError):
             pass  # no archive or no state yet: rules only
         kept, removed = learner.split(article.blocks)

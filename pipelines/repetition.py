@@ -41,6 +41,7 @@ from pipelines.export import dumps_record
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,17 @@ class RepetitionLearner:
         self.max_chars = max_chars
         # hash -> [count of distinct pages, up to min_pages recent page ids]
         self.blocks: OrderedDict[str, list[Any]] = OrderedDict()
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> RepetitionLearner | None:
+        """A learner configured by ``CLEAN_REPEAT_*`` (the one reader of them), or None when disabled."""
+        if not settings.getbool("CLEAN_REPEAT_ENABLED"):
+            return None
+        return cls(
+            settings.getint("CLEAN_REPEAT_MIN_PAGES"),
+            settings.getint("CLEAN_REPEAT_MAX_BLOCKS"),
+            settings.getint("CLEAN_REPEAT_MAX_CHARS"),
+        )
 
     def candidate(self, text: str) -> bool:
         return 8 <= len(text) <= self.max_chars
@@ -135,12 +147,12 @@ def apply_removal(item: ArticleItem, kept: list[str], removed: list[str], min_pa
 class RepetitionPipeline:
     """Item pipeline removing site-level repeated blocks (see module docstring)."""
 
-    def __init__(self, crawler: Crawler, min_pages: int, max_blocks: int, max_chars: int, reclean: bool) -> None:
+    def __init__(self, crawler: Crawler, prototype: RepetitionLearner, reclean: bool) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.min_pages = min_pages
-        self.max_blocks = max_blocks
-        self.max_chars = max_chars
+        self.min_pages = prototype.min_pages
+        self.max_blocks = prototype.max_blocks
+        self.max_chars = prototype.max_chars
         self.reclean = reclean
         self.learners: dict[str, RepetitionLearner] = {}
         self.written: dict[str, dict[str, str]] = {}  # site -> {article id: JSON key} written this crawl
@@ -148,16 +160,10 @@ class RepetitionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RepetitionPipeline:
-        s = crawler.settings
-        if not s.getbool("CLEAN_REPEAT_ENABLED"):
-            raise NotConfigured
-        pipe = cls(
-            crawler,
-            s.getint("CLEAN_REPEAT_MIN_PAGES"),
-            s.getint("CLEAN_REPEAT_MAX_BLOCKS"),
-            s.getint("CLEAN_REPEAT_MAX_CHARS"),
-            s.getbool("CLEAN_RECLEAN_AT_CLOSE"),
-        )
+        prototype = RepetitionLearner.from_settings(crawler.settings)
+        if prototype is None:
+            raise NotConfigured("CLEAN_REPEAT_ENABLED is False")
+        pipe = cls(crawler, prototype, crawler.settings.getbool("CLEAN_RECLEAN_AT_CLOSE"))
         crawler.signals.connect(pipe.article_stored, signal=archive_signals.article_stored)
         return pipe
 
