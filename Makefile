@@ -36,6 +36,24 @@ test: $(STAMP) system-deps
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+## The suite on the newest Scrapy release, ignoring the pin in pyproject.toml: a separate venv (.venv-latest) with
+## the project and its test extras, then `pip install --upgrade` of LATEST. Not part of `make test` or CI; run it
+## before widening the pin. `make test-scrapy-latest LATEST="scrapy warcio"` moves warcio too.
+LATEST_VENV := .venv-latest
+LATEST ?= scrapy
+.PHONY: test-scrapy-latest
+test-scrapy-latest: system-deps
+	$(PYTHON) -m venv $(LATEST_VENV)
+	echo '*' > $(LATEST_VENV)/.gitignore
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet -e '.[test]'
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade $(LATEST)
+	$(LATEST_VENV)/bin/python -c "import scrapy, warcio.warcwriter, importlib.metadata as m; \
+	  print('Scrapy', scrapy.__version__, '/ warcio', m.version('warcio'), '/ Twisted', m.version('twisted'))"
+	$(LATEST_VENV)/bin/ruff check crawler pipelines archive demo tests
+	$(LATEST_VENV)/bin/mypy
+	$(LATEST_VENV)/bin/python -m pytest -q
+
 ## Extraction quality: Zyte benchmark F1 (pipeline vs plain trafilatura) and the labelled set.
 eval: $(STAMP)
 	$(BIN)/python -m tests.support.evaluation

@@ -418,3 +418,5 @@ def test_a_bug_keeps_its_traceback_a_failed_fetch_has_none(faulty_pipeline_crawl
     assert [(logger, level) for logger, level, _ in lines] == [("crawler.middlewares.failures", "WARNING")], lines
     assert "DownloadConnectionRefusedError" in lines[0][2] and "(3 attempts)" in lines[0][2]
     assert faulty_pipeline_crawl.stats["fetch/failed/connection"] >= 1
+    failed = [r for r in Warc(faulty_pipeline_crawl.warc_paths()).find(url, "metadata") if b"fetchError:" in r["payload"]]
+    assert len(failed) == 3  # one per attempt
