@@ -1145,6 +1145,7 @@ class HostileSite:
         """Unlinked pages for timing tests; :attr:`timeline` says when each was asked for.
 
         ``/timing/busy.html``: 503 with ``Retry-After: 2`` the first time, then 200.
+        ``/timing/closed.html``: 429 with ``Retry-After: 3600``, always.
         ``/timing/slow.html``: answers after 0.5 s.  ``/timing/ok-<anything>.html``: 200 at once.
         """
         if path == "/timing/busy.html":
@@ -1153,6 +1154,10 @@ class HostileSite:
                     503, _small_page("Service Unavailable", "<p>Busy.</p>"), headers=[("Retry-After", "2")]
                 )
             return _Response(200, _small_page("Busy no more", "<p>Back.</p>"))
+        if path == "/timing/closed.html":
+            return _Response(
+                429, _small_page("Too Many Requests", "<p>Come back tomorrow.</p>"), headers=[("Retry-After", "3600")]
+            )
         if path == "/timing/slow.html":
             self._stop.wait(0.5)
             return _Response(200, _small_page("Slow", "<p>Slow.</p>"))

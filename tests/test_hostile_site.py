@@ -182,4 +182,6 @@ def test_timing_pages(site: HostileSite) -> None:
     started = time.monotonic()
     assert fetch(site.url + "timing/slow.html")[0] == 200
     assert time.monotonic() - started >= 0.5
+    status, headers, _ = fetch(site.url + "timing/closed.html")
+    assert (status, headers["Retry-After"]) == (429, "3600")
     assert fetch(site.url + "timing/nothing.html")[0] == 404

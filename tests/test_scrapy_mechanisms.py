@@ -186,6 +186,9 @@ def test_failed_fetches_log_one_line_and_bugs_a_traceback(tmp_path: Path) -> Non
             site.case_url("slow_drip"): ("timeout", "no answer within DOWNLOAD_TIMEOUT=2s", 3),
             site.case_url("oversize"): ("too_large", "larger than DOWNLOAD_MAXSIZE", 1),
             site.case_url("always_500"): ("http_5xx", "HTTP 500 Internal Server Error", 3),
+            site.url + "timing/closed.html": (
+                "http_429", "HTTP 429 Too Many Requests, Retry-After asks for 3600 s, more than NEWS_RETRY_AFTER_MAX=120 s", 1
+            ),
         }
         bomb = site.case_url("gzip_bomb")
         crash = site.url + "timing/ok-crash.html"
@@ -212,6 +215,8 @@ def test_failed_fetches_log_one_line_and_bugs_a_traceback(tmp_path: Path) -> Non
     assert stats["fetch/failed/connection"] == 1
     assert stats["fetch/failed/timeout"] + stats.get("fetch/failed/slow_body", 0) == 2
     assert stats["fetch/failed/too_large"] == 1 and stats["fetch/failed/http_5xx"] == 1
+    assert stats["fetch/failed/http_429"] == 1 and stats["fetch/retry_after/too_long"] == 1
+    assert "fetch/retry_after" not in stats
     [bomb_line] = [text for _, level, text in records if bomb in text and level == "WARNING"]
     assert "[crawler.middlewares.compression]" in bomb_line and "inflates past DOWNLOAD_MAXSIZE" in bomb_line
     assert stats["fetch/failed/decompression_bomb"] == 1
