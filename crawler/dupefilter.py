@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 from scrapy import Request
 from scrapy.dupefilters import RFPDupeFilter
 
+from crawler.extensions.resume import get_journal
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -27,7 +29,7 @@ class JournalDupeFilter(RFPDupeFilter):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> JournalDupeFilter:
         dupefilter = cls(None, crawler.settings.getbool("DUPEFILTER_DEBUG"), fingerprinter=crawler.request_fingerprinter)
-        journal = getattr(crawler, "resume_journal", None)
+        journal = get_journal(crawler)
         if journal is not None:
             for url in journal.articles:
                 dupefilter._fingerprints.add(dupefilter._fingerprint(Request(url)))

@@ -238,11 +238,29 @@ DOWNLOADER_MIDDLEWARES = {
     # Final fetch failures counted by cause and logged once (after retries).
     "crawler.middlewares.failures.FetchFailureMiddleware": 50,
 }
+SPIDER_MIDDLEWARES = {
+    # Outermost (before HttpErrorMiddleware at 50): the WARC metadata record, with the
+    # outlinks the callback listed, of every response that reaches the spider.
+    "crawler.middlewares.capturemeta.CaptureMetadataMiddleware": 10,
+    # Spider side (after Scrapy's DepthMiddleware at 900), innermost last:
+    # resume journal: interrupted requests first; responses with no article journalled done.
+    "crawler.middlewares.resume.ResumeJournalMiddleware": 950,
+    # Incremental re-crawls: known unchanged articles skipped (or revalidated), 304s and revisits not rewritten.
+    "crawler.middlewares.known.KnownArticleMiddleware": 960,
+    # Empty, truncated, binary, non-HTML, unparsable and too deep bodies never reach the callback.
+    "crawler.middlewares.triage.BodyTriageMiddleware": 970,
+}
 EXTENSIONS = {
     "crawler.extensions.archive.ArchiveExtension": 100,
     "crawler.extensions.progress.ProgressExtension": 200,
     "crawler.extensions.itemerrors.ItemErrorExtension": 300,
     "crawler.extensions.resume.ResumeExtension": 50,
+    # Distributed crawls (REDIS_URL): an idle process waits NEWS_DISTRIBUTED_IDLE_CLOSE before closing.
+    "crawler.extensions.distributed.DistributedIdleExtension": 400,
+}
+# Settings derived from other settings (REDIS_URL -> scrapy-redis, {contact} in USER_AGENT).
+ADDONS = {
+    "crawler.addon.NewsArchiveAddon": 0,
 }
 ITEM_PIPELINES = {
     "pipelines.extraction.ExtractionPipeline": 100,

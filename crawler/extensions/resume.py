@@ -15,13 +15,18 @@ the process), so on restart with the same JOBDIR the crawl discovers again
 from its start pages, feeds and sitemaps, with :class:`crawler.dupefilter.JournalDupeFilter`
 counting the ``A`` articles as seen: stored articles are not fetched or written
 again, all others are.  Requests journalled ``I`` but never ``D`` are also
-scheduled again directly.  The crawl id is the same (``JOBDIR/archive-crawl-id``)
-and the WARC that was open at the kill is closed out by the archive session
+scheduled again directly, before anything else, by
+:class:`crawler.middlewares.resume.ResumeJournalMiddleware`, which also
+journals ``D`` for responses whose callback produced no article.  The crawl
+id is the same (``JOBDIR/archive-crawl-id``) and the WARC that was open at the kill is closed out by the archive session
 (its partial tail truncated and logged).  The export pipeline refuses to write
 an article the journal already has.
 
+Other components reach the journal through :func:`get_journal` (the
+extension's ``journal``, found with ``crawler.get_extension``).
+
 Settings read: ``JOBDIR`` (the extension is off without it).
-Stats: ``resume/requeued``.
+Stats: none (``resume/requeued`` is counted by the spider middleware).
 """
 
 from __future__ import annotations
@@ -95,11 +100,9 @@ class Journal:
         self._fh.close()
 
 
-def get_journal(crawler: Crawler) -> Journal | None:
-    return getattr(crawler, "resume_journal", None)
-
-
 class ResumeExtension:
+    """Keeps the journal (see module docstring); reach it with :func:`get_journal`."""
+
     def __init__(self, crawler: Crawler, journal: Journal) -> None:
         self.crawler = crawler
         self.journal = journal
@@ -110,7 +113,6 @@ class ResumeExtension:
         if not jobdir:
             raise NotConfigured
         journal = Journal(Path(jobdir))
-        crawler.resume_journal = journal  # type: ignore[attr-defined]
         queue = Path(jobdir) / "requests.queue"
         if journal.killed and queue.exists():
             # Scrapy's disk queue is written with buffered I/O: after a kill it can
@@ -143,22 +145,14 @@ class ResumeExtension:
     def spider_closed(self) -> None:
         self.journal.close()
 
-    @staticmethod
-    def requeue(crawler: Crawler, spider: Any) -> list[Request]:
-        """Requests that were in progress when the previous run was killed."""
-        journal = get_journal(crawler)
-        if journal is None:
-            return []
-        out = []
-        for entry in journal.resumed.values():
-            callback = getattr(spider, entry.get("callback", ""), None)
-            if callback is None:
-                continue
-            meta = {k: v for k, v in entry.get("meta", {}).items() if v is not None}
-            out.append(Request(entry["url"], callback=callback, meta=meta, dont_filter=True, priority=20))
-        if out and crawler.stats is not None:
-            crawler.stats.inc_value("resume/requeued", len(out))
-        return out
+
+def get_journal(crawler: Crawler) -> Journal | None:
+    """The crawl's resume journal: None without JOBDIR, or before the extensions are built."""
+    try:
+        ext = crawler.get_extension(ResumeExtension)
+    except RuntimeError:  # the extension manager is not built yet
+        return None
+    return ext.journal if ext is not None else None
 
 
 def read_crawl_id(jobdir: str | os.PathLike[str] | None) -> str | None:
