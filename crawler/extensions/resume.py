@@ -18,9 +18,9 @@ again, all others are.  Requests journalled ``I`` but never ``D`` are also
 scheduled again directly, before anything else, by
 :class:`crawler.middlewares.resume.ResumeJournalMiddleware`, which also
 journals ``D`` for responses whose callback produced no article.  The crawl
-id is the same (``JOBDIR/archive-crawl-id``) and the WARC that was open at the kill is closed out by the archive session
-(its partial tail truncated and logged).  The export pipeline refuses to write
-an article the journal already has.
+id is the same (``JOBDIR/archive-crawl-id``) and the WARC that was open at the
+kill is closed out by the archive extension (its partial tail truncated and
+logged).  The export pipeline refuses to write an article the journal already has.
 
 Other components reach the journal through :func:`get_journal` (the
 extension's ``journal``, found with ``crawler.get_extension``).
