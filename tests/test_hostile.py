@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
@@ -299,6 +300,9 @@ def test_retry_after_is_waited_for(warc: Warc, site: HostileSite, crawl: CrawlRe
     times = [t for t, _, target in site.timeline if target == case("status_429").path and start <= t <= end]
     assert len(times) == 3
     assert all(b - a >= 1.95 for a, b in zip(times, times[1:], strict=False)), times
+    # WARC-Date is when each attempt went out, not when it entered the download queue to wait
+    dates = [datetime.fromisoformat(r["headers"]["WARC-Date"].replace("Z", "+00:00")) for r in records]
+    assert all((b - a).total_seconds() >= 1.9 for a, b in zip(dates, dates[1:], strict=False)), dates
     assert unquote(site.case_url("status_429")) in _articles(crawl)
 
 

@@ -47,7 +47,7 @@ Stats: ``archive/warc/records``, ``archive/warc/exchanges``,
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from scrapy import Request, signals
@@ -93,6 +93,11 @@ class WarcCaptureMiddleware:
     @staticmethod
     def _headers_received(headers: Headers, body_length: int, request: Request, spider: object) -> None:
         request.meta["fetch_headers"] = headers  # flattened only if the fetch then fails
+        latency = request.meta.get("download_latency")  # request sent -> headers received (Scrapy's handler)
+        if latency is not None:
+            # WARC-Date: when the request went out, not when it entered the download queue (where a
+            # request waits out DOWNLOAD_DELAY, AutoThrottle or a Retry-After held on its slot).
+            request.meta["warc_request_time"] = datetime.now(UTC) - timedelta(seconds=latency)
 
     @staticmethod
     def _bytes_received(data: bytes, request: Request, spider: object) -> None:
