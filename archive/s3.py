@@ -1,9 +1,11 @@
 """S3-compatible storage backend (AWS S3, MinIO, Ceph RGW, SeaweedFS, Cloudflare R2 …).
 
-``ARCHIVE_URI=s3://bucket/prefix``.  Credentials and endpoint come from
-Scrapy's own ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
-``AWS_SESSION_TOKEN``, ``AWS_ENDPOINT_URL``, ``AWS_REGION_NAME`` settings,
-else boto3's standard credential chain.
+``ARCHIVE_URI=s3://bucket/prefix`` (``ARCHIVE_STORAGES_BASE["s3"]``).  Credentials
+and endpoint come from Scrapy's own ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
+``AWS_SESSION_TOKEN``, ``AWS_ENDPOINT_URL``, ``AWS_REGION_NAME`` and ``AWS_VERIFY``
+settings, else boto3's standard chain (environment, ``~/.aws``, instance roles).
+The store is remote: :func:`archive.storage.open_storage` puts it behind the
+local spool (:mod:`archive.spool`), which calls :meth:`S3Storage.put_file`.
 
 * Small objects (JSON, manifests, indexes): one PutObject with Content-MD5.
 * Files (WARCs, WACZ): a multipart upload streamed from disk in
@@ -27,16 +29,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
+import boto3  # about 0.3 s to import: this module is loaded only for an s3:// ARCHIVE_URI
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
 from archive.keys import safe_key
-from archive.storage import Storage, StorageError
+from archive.storage import RemoteStorage, StorageConfigError, StorageError
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -45,22 +53,55 @@ MIN_PART = 5 * 1024 * 1024
 
 @dataclass
 class S3Config:
+    """Where and how to reach the bucket; built from the settings by :meth:`from_settings`."""
+
     bucket: str
-    prefix: str = ""
-    access_key: str | None = None
-    secret_key: str | None = None
-    session_token: str | None = None
-    endpoint_url: str | None = None
-    region: str | None = None
-    addressing_style: str = "auto"
-    checksum: str = "when_required"
-    part_size: int = 16 * 1024 * 1024
-    lock_mode: str = ""
-    lock_days: int = 0
+    prefix: str
+    access_key: str | None
+    secret_key: str | None
+    session_token: str | None
+    endpoint_url: str | None
+    region: str | None
+    verify: bool | str | None
+    addressing_style: str
+    checksum: str
+    part_size: int
+    lock_mode: str
+    lock_days: int
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_attempts: int = 3
-    verify: bool | str | None = None
+
+    @classmethod
+    def from_settings(cls, uri: str, settings: BaseSettings) -> Self:
+        """Read ``AWS_*`` (Scrapy's) and ``ARCHIVE_S3_*`` (crawler/settings.py); unset ``AWS_*`` leave it to boto3."""
+        bucket, prefix = parse_s3_uri(uri)
+        return cls(
+            bucket=bucket,
+            prefix=prefix,
+            access_key=settings.get("AWS_ACCESS_KEY_ID") or None,
+            secret_key=settings.get("AWS_SECRET_ACCESS_KEY") or None,
+            session_token=settings.get("AWS_SESSION_TOKEN") or None,
+            endpoint_url=settings.get("AWS_ENDPOINT_URL") or None,
+            region=settings.get("AWS_REGION_NAME") or None,
+            verify=tls_verify(settings.get("AWS_VERIFY")),
+            addressing_style=settings.get("ARCHIVE_S3_ADDRESSING_STYLE"),
+            checksum=settings.get("ARCHIVE_S3_CHECKSUM"),
+            part_size=settings.getint("ARCHIVE_S3_PART_SIZE"),
+            lock_mode=str(settings.get("ARCHIVE_S3_OBJECT_LOCK_MODE") or "").upper(),
+            lock_days=settings.getint("ARCHIVE_S3_OBJECT_LOCK_DAYS"),
+        )
+
+
+def tls_verify(value: Any) -> bool | str | None:
+    """``AWS_VERIFY``: unset (boto3 decides), a boolean (also "False" from ``-s``) or a CA bundle path."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false", "1", "0", "yes", "no"):
+        return str(value).lower() in ("true", "1", "yes")
+    return str(value)
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -91,23 +132,20 @@ def _md5_b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-class S3Storage(Storage):
-    """Direct S3 access (see module docstring).  Usually wrapped by SpoolingStorage."""
+class S3Storage(RemoteStorage):
+    """Direct S3 access (see module docstring); open_storage puts it behind the spool."""
 
     def __init__(self, config: S3Config) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.config = config
         self.bucket = config.bucket
         self.prefix = config.prefix
         self.uri = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
         if config.part_size < MIN_PART:
-            raise StorageError(f"ARCHIVE_S3_PART_SIZE={config.part_size}: S3 needs at least {MIN_PART} bytes per part")
+            raise StorageConfigError(f"ARCHIVE_S3_PART_SIZE={config.part_size}: S3 needs at least {MIN_PART} bytes per part")
         if config.lock_mode and config.lock_mode not in ("GOVERNANCE", "COMPLIANCE"):
-            raise StorageError(f"ARCHIVE_S3_OBJECT_LOCK_MODE={config.lock_mode!r}: use GOVERNANCE or COMPLIANCE")
+            raise StorageConfigError(f"ARCHIVE_S3_OBJECT_LOCK_MODE={config.lock_mode!r}: use GOVERNANCE or COMPLIANCE")
         if config.lock_mode and config.lock_days <= 0:
-            raise StorageError("ARCHIVE_S3_OBJECT_LOCK_MODE is set: set ARCHIVE_S3_OBJECT_LOCK_DAYS to a number of days > 0")
+            raise StorageConfigError("ARCHIVE_S3_OBJECT_LOCK_MODE is set: set ARCHIVE_S3_OBJECT_LOCK_DAYS to a number of days > 0")
         session = boto3.session.Session(
             aws_access_key_id=config.access_key or None,
             aws_secret_access_key=config.secret_key or None,
@@ -128,6 +166,10 @@ class S3Storage(Storage):
             ),
         )
         self._lock_checked = False
+
+    @classmethod
+    def from_settings(cls, uri: str, settings: BaseSettings) -> Self:
+        return cls(S3Config.from_settings(uri, settings))
 
     def describe(self) -> str:
         endpoint = f" at {self.config.endpoint_url}" if self.config.endpoint_url else ""
@@ -150,12 +192,13 @@ class S3Storage(Storage):
         until = datetime.now(UTC) + timedelta(days=self.config.lock_days)
         return {"ObjectLockMode": self.config.lock_mode, "ObjectLockRetainUntilDate": until}
 
+    def check(self) -> None:
+        self.check_object_lock()
+
     def check_object_lock(self) -> None:
         """Raise a clear error if object lock is configured but the bucket does not support it."""
         if self._lock_checked or not self.config.lock_mode:
             return
-        from botocore.exceptions import ClientError
-
         try:
             conf = self.client.get_object_lock_configuration(Bucket=self.bucket)
             enabled = conf.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
@@ -167,7 +210,7 @@ class S3Storage(Storage):
         except Exception as exc:  # unreachable store: checked again before the first locked upload
             raise self._error("GetObjectLockConfiguration", "", exc) from exc
         if not enabled:
-            raise StorageError(
+            raise StorageConfigError(
                 f"ARCHIVE_S3_OBJECT_LOCK_MODE={self.config.lock_mode} but bucket {self.bucket!r} has no object lock: "
                 "create the bucket with object lock enabled (it cannot be turned on later on most stores) "
                 "or unset ARCHIVE_S3_OBJECT_LOCK_MODE"
@@ -281,8 +324,6 @@ class S3Storage(Storage):
 
     # -- reads ----------------------------------------------------------------
     def get_bytes(self, key: str) -> bytes | None:
-        from botocore.exceptions import ClientError
-
         try:
             resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             return bytes(resp["Body"].read())
@@ -294,8 +335,6 @@ class S3Storage(Storage):
             raise self._error("GetObject", key, exc) from exc
 
     def fetch_to(self, key: str, dest: Path) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
             self.client.download_file(self.bucket, self._key(key), str(dest))
             return True
@@ -307,8 +346,6 @@ class S3Storage(Storage):
             raise self._error("download", key, exc) from exc
 
     def exists(self, key: str) -> bool:
-        from botocore.exceptions import ClientError
-
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
             return True
@@ -328,27 +365,3 @@ class S3Storage(Storage):
         except Exception as exc:
             raise self._error("ListObjectsV2", prefix or "", exc) from exc
         yield from sorted(keys)
-
-
-def s3_config_from_settings(uri: str, settings: Any) -> S3Config:
-    bucket, prefix = parse_s3_uri(uri)
-
-    def get(name: str) -> Any:
-        return settings.get(name) if settings is not None else None
-
-    verify = get("AWS_VERIFY")
-    return S3Config(
-        bucket=bucket,
-        prefix=prefix,
-        access_key=get("AWS_ACCESS_KEY_ID"),
-        secret_key=get("AWS_SECRET_ACCESS_KEY"),
-        session_token=get("AWS_SESSION_TOKEN"),
-        endpoint_url=get("AWS_ENDPOINT_URL"),
-        region=get("AWS_REGION_NAME") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-        addressing_style=get("ARCHIVE_S3_ADDRESSING_STYLE") or "auto",
-        checksum=get("ARCHIVE_S3_CHECKSUM") or "when_required",
-        part_size=int(get("ARCHIVE_S3_PART_SIZE") or 16 * 1024 * 1024),
-        lock_mode=(get("ARCHIVE_S3_OBJECT_LOCK_MODE") or "").upper(),
-        lock_days=int(get("ARCHIVE_S3_OBJECT_LOCK_DAYS") or 0),
-        verify=None if verify in (None, "", True) else verify,
-    )

@@ -1,16 +1,18 @@
 """SpoolingStorage: every write lands on local disk first, then goes to the remote store.
 
-A store outage must cost time, never data.  So writes to a remote store are
-an outbox: the object is written atomically into ``ARCHIVE_SPOOL_DIR/pending/``
-(same relative key), and a background uploader thread sends pending objects
-to the store, verifies them (size and MD5/ETag, see :mod:`archive.s3`) and only
-then removes the local copy (or moves it to ``uploaded/`` with
-``ARCHIVE_S3_KEEP_LOCAL``).  When the store fails, the uploader backs off
-(1 s doubling to ``ARCHIVE_SPOOL_RETRY_MAX_DELAY``) and the crawl goes on
-writing to the spool.  At the end of the crawl :meth:`drain` keeps trying for
-up to ``ARCHIVE_SPOOL_CLOSE_TIMEOUT`` seconds; what is still unsent is reported
-(log, stats, manifest) and ``scrapy archive-sync`` uploads it later — uploads
-are idempotent (same key, same bytes), so a resumed sync never duplicates.
+A store outage must cost time, never data.  So :func:`archive.storage.open_storage`
+puts every remote backend (:class:`archive.storage.RemoteStorage`, e.g. :class:`archive.s3.S3Storage`)
+behind this outbox: an object is written atomically into
+``ARCHIVE_SPOOL_DIR/{scheme}/{location}/pending/{key}`` (``s3/bucket/prefix/…``),
+and a background uploader thread sends pending objects to the store, which
+verifies them (size and MD5/ETag for S3); only then is the local copy removed
+(or moved to ``…/uploaded/`` with ``ARCHIVE_S3_KEEP_LOCAL``).  When the store
+fails, the uploader backs off (1 s doubling to ``ARCHIVE_SPOOL_RETRY_MAX_DELAY``)
+and the crawl goes on writing to the spool.  At the end of the crawl
+:meth:`SpoolingStorage.close` keeps trying for up to the timeout it is given
+(``ARCHIVE_SPOOL_CLOSE_TIMEOUT``); what is still unsent is reported (log,
+stats, manifest) and ``scrapy archive-sync`` uploads it later — uploads are
+idempotent (same key, same bytes), so a resumed sync never duplicates.
 
 Reads look in the spool first (the newest version of a key may not be sent
 yet), then in the store.
@@ -26,10 +28,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Self
 
 from archive.keys import safe_key
-from archive.storage import Storage, StorageError, write_atomic
+from archive.storage import RemoteStorage, Storage, StorageConfigError, StorageError, write_atomic
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -54,21 +59,23 @@ def object_metadata(key: str, path: Path) -> dict[str, str]:
 
 
 class SpoolingStorage(Storage):
+    """A remote store behind a local outbox (see module docstring)."""
+
     def __init__(
         self,
-        remote: Any,
+        remote: RemoteStorage,
         spool_dir: str | os.PathLike[str],
         *,
-        keep_local: bool = False,
-        max_delay: float = 60.0,
+        keep_local: bool,
+        max_delay: float,
         on_event: Callable[[str, int], None] | None = None,
         start: bool = True,
     ) -> None:
         self.remote = remote
         self.uri = remote.uri
         root = Path(spool_dir).expanduser().resolve()
-        # One spool per remote location: bucket/prefix as folders.
-        self.root = root / remote.uri.replace("s3://", "s3/").replace(":", "_")
+        # One spool per remote location: s3://bucket/prefix -> s3/bucket/prefix.
+        self.root = root / remote.uri.replace("://", "/", 1).replace(":", "_")
         self.pending = self.root / "pending"
         self.uploaded = self.root / "uploaded"
         self.open_dir = self.root / "open"
@@ -83,17 +90,35 @@ class SpoolingStorage(Storage):
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
+        self._draining = False
         self._thread: threading.Thread | None = None
-        check = getattr(remote, "check_object_lock", None)
-        if check is not None:
-            try:
-                check()
-            except StorageError as exc:
-                if "object lock" in str(exc):
-                    raise  # a configuration error: say so before crawling
-                logger.warning("Could not check object lock on %s now (%s); uploads will retry", remote.describe(), exc)
+        try:
+            remote.check()
+        except StorageConfigError:
+            raise  # say so before crawling
+        except StorageError as exc:
+            logger.warning("Could not check the settings against %s now (%s); uploads will retry", remote.describe(), exc)
         if start:
             self.start()
+
+    @classmethod
+    def for_remote(
+        cls,
+        remote: RemoteStorage,
+        settings: BaseSettings,
+        *,
+        on_event: Callable[[str, int], None] | None = None,
+        start: bool = True,
+    ) -> Self:
+        """The spool for ``remote`` as the settings describe it (``ARCHIVE_SPOOL_*``, ``ARCHIVE_S3_KEEP_LOCAL``)."""
+        return cls(
+            remote,
+            settings.get("ARCHIVE_SPOOL_DIR"),
+            keep_local=settings.getbool("ARCHIVE_S3_KEEP_LOCAL"),
+            max_delay=settings.getfloat("ARCHIVE_SPOOL_RETRY_MAX_DELAY"),
+            on_event=on_event,
+            start=start,
+        )
 
     # -- local spool --------------------------------------------------------
     def _path(self, base: Path, key: str) -> Path:
@@ -215,8 +240,6 @@ class SpoolingStorage(Storage):
                 self.store_up = False
                 break
         return len(self.pending_keys())
-
-    _draining = False
 
     def _run(self) -> None:
         delay = 1.0

@@ -1,24 +1,35 @@
 """Storage backends: where WARCs, article JSON and manifests end up.
 
-A backend is chosen by ``ARCHIVE_URI``.  Every backend uses the same key
-layout (see :mod:`archive.keys`), so a local archive and an S3 archive look
-the same.  This module holds the interface and the local-directory backend;
-keys are validated by :func:`archive.keys.safe_key` before they touch a file
-system or a bucket.
+``ARCHIVE_URI`` names the store and its scheme picks the backend class from
+``ARCHIVE_STORAGES_BASE`` + ``ARCHIVE_STORAGES`` (dotted paths, as Scrapy's
+``FEED_STORAGES``): a path or ``file://`` URI gives :class:`archive.local.LocalStorage`,
+``s3://bucket/prefix`` gives :class:`archive.s3.S3Storage` behind the local
+spool :class:`archive.spool.SpoolingStorage`.  Every backend uses the same key
+layout (:mod:`archive.keys`), and keys are validated by
+:func:`archive.keys.safe_key` before they touch a file system or a bucket.
+
+This module holds the interface, :func:`write_atomic` and :func:`open_storage`;
+it imports no backend (they are loaded by name, and they import this module).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlparse
+from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
 
-from archive.keys import safe_key
+from scrapy.utils.misc import load_object
+from scrapy.utils.python import without_none_values
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+# Wraps every RemoteStorage.  Named, not imported: spool.py builds on this module.
+SPOOLING_STORAGE = "archive.spool.SpoolingStorage"
 
 
 def _umask() -> int:
@@ -50,10 +61,23 @@ class StorageError(Exception):
     """A storage operation failed; the message names the key and the cause."""
 
 
+class StorageConfigError(StorageError):
+    """The settings ask for something the store cannot do (checked before anything is written)."""
+
+
 class Storage(ABC):
-    """Interface of an archive store.  Keys are ``/``-separated relative paths."""
+    """Interface of an archive store.  Keys are ``/``-separated relative paths.
+
+    A class named in ``ARCHIVE_STORAGES`` implements :meth:`from_settings`; a
+    store across the network subclasses :class:`RemoteStorage`.
+    """
 
     uri: str
+
+    @classmethod
+    def from_settings(cls, uri: str, settings: BaseSettings) -> Self:
+        """Build the store named by ``uri`` from the crawl's settings (the backend's own settings only)."""
+        raise NotImplementedError(f"{cls.__module__}.{cls.__qualname__} cannot be opened from ARCHIVE_URI")
 
     @abstractmethod
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
@@ -102,111 +126,72 @@ class Storage(ABC):
         return self.uri
 
 
-class LocalStorage(Storage):
-    """A local directory with the archive key layout.
-
-    Writes go to a temporary file in the destination directory, are fsynced
-    and then renamed into place, so a reader (or a crash) never sees a
-    half-written JSON or WARC.
+class RemoteStorage(Storage):
+    """A store across the network.  :func:`open_storage` puts it behind the local spool
+    (:class:`archive.spool.SpoolingStorage`), so a store outage costs time, never data:
+    the spool takes every write and uploads it with :meth:`put_file`.
     """
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).expanduser().resolve()
-        self.uri = self.root.as_uri()
-        self.root.mkdir(parents=True, exist_ok=True)
+    @abstractmethod
+    def put_file(self, key: str, path: Path, metadata: dict[str, str] | None = None) -> None:
+        """Upload ``path`` as ``key`` (with object ``metadata``) and verify it; ``path`` is left in place."""
 
-    def _path(self, key: str) -> Path:
-        return self.root.joinpath(*safe_key(key).split("/"))
+    def check(self) -> None:
+        """Check the settings against the store before anything is written (the spool calls it once).
 
-    def local_path(self, key: str) -> Path:
-        return self._path(key)
-
-    def staging_dir(self, crawl_id: str) -> Path:
-        # Open WARCs live beside their final place (suffix .open), so finishing
-        # one is a rename on the same file system.
-        path = self._path(f"warc/{crawl_id}")
-        path.mkdir(parents=True, exist_ok=True)
-        return path
-
-    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-        dest = self._path(key)
-        try:
-            write_atomic(dest, data)
-        except OSError as exc:
-            raise StorageError(f"cannot write {dest}: {exc}") from exc
-
-    def put_file(self, key: str, path: Path) -> None:
-        dest = self._path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        path = Path(path)
-        try:
-            if path.resolve() == dest:
-                return
-            try:
-                os.replace(path, dest)
-            except OSError:
-                # Another file system: copy to a temporary name, then rename.
-                fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=dest.parent)
-                os.close(fd)
-                shutil.copyfile(path, tmp)
-                os.replace(tmp, dest)
-                path.unlink()
-        except OSError as exc:
-            raise StorageError(f"cannot store {path} as {dest}: {exc}") from exc
-
-    def get_bytes(self, key: str) -> bytes | None:
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
-            return None
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).exists()
-
-    def keys(self, prefix: str = "") -> Iterator[str]:
-        # Walk only the directory the prefix names (e.g. "warc/CRAWL/" or "articles/site/").
-        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        base = self.root.joinpath(*folder.split("/")) if folder else self.root
-        if not base.is_dir():
-            return
-        for path in sorted(base.rglob("*")):
-            if not path.is_file() or path.name.startswith(".tmp-"):
-                continue
-            key = path.relative_to(self.root).as_posix()
-            if key.startswith(prefix):
-                yield key
+        Raise :class:`StorageConfigError` for what the store cannot do; any other
+        :class:`StorageError` means it could not be asked now (uploads will tell).
+        """
+        return None
 
 
-def open_storage(uri: str, settings: Any = None, on_event: Any = None, start_uploader: bool = True) -> Storage:
-    """Build the backend named by ``ARCHIVE_URI``.
+def uri_scheme(uri: str) -> str:
+    """The scheme that picks the backend: ``""`` for a plain path (a Windows drive letter included)."""
+    scheme = urlsplit(uri).scheme
+    if len(scheme) == 1 and uri[1:3] in (":\\", ":/"):
+        return ""
+    return scheme
 
-    A plain path or ``file://`` URI gives :class:`LocalStorage`; ``s3://bucket/prefix``
-    gives an S3 store behind a local spool (:class:`archive.spool.SpoolingStorage`).
+
+def storage_classes(settings: BaseSettings) -> dict[str, str]:
+    """Scheme -> dotted class path: ``ARCHIVE_STORAGES_BASE`` updated by ``ARCHIVE_STORAGES`` (None removes one)."""
+    return dict(without_none_values(settings.getwithbase("ARCHIVE_STORAGES")))
+
+
+def open_storage(
+    uri: str,
+    settings: BaseSettings,
+    *,
+    on_event: Callable[[str, int], None] | None = None,
+    start_uploader: bool = True,
+) -> Storage:
+    """Open the store ``uri`` (``ARCHIVE_URI``) with the crawl's ``settings``.
+
+    The URI's scheme picks the class in ``ARCHIVE_STORAGES``; the class reads
+    its own settings in ``from_settings``.  A remote class is wrapped in the
+    spool (``ARCHIVE_SPOOL_*``), whose uploader thread starts now unless
+    ``start_uploader`` is False (:meth:`Storage.close` then sends what is
+    pending); ``on_event(name, count)`` hears of uploads (``uploaded``, ``failed``).
     """
     if not uri:
         raise StorageError("ARCHIVE_URI is empty: set it to a directory (./archive), a file:// URI or s3://bucket/prefix")
-    parsed = urlparse(uri)
-    if parsed.scheme == "s3":
-        from archive.s3 import S3Storage, s3_config_from_settings
-        from archive.spool import SpoolingStorage
-
-        remote = S3Storage(s3_config_from_settings(uri, settings))
-
-        def get(name: str, default: Any) -> Any:
-            value = settings.get(name) if settings is not None else None
-            return default if value in (None, "") else value
-
-        return SpoolingStorage(
-            remote,
-            get("ARCHIVE_SPOOL_DIR", "./archive-spool"),
-            keep_local=str(get("ARCHIVE_S3_KEEP_LOCAL", False)).lower() in ("1", "true", "yes"),
-            max_delay=float(get("ARCHIVE_SPOOL_RETRY_MAX_DELAY", 60)),
-            on_event=on_event,
-            start=start_uploader,
+    scheme = uri_scheme(uri)
+    classes = storage_classes(settings)
+    if scheme not in classes:
+        known = ", ".join(repr(s) for s in sorted(classes)) or "none"
+        raise StorageError(
+            f"ARCHIVE_URI={uri!r}: no storage backend for scheme {scheme!r} (known schemes: {known}); "
+            f"to add one, map it to a Storage class in ARCHIVE_STORAGES, e.g. "
+            f"-s 'ARCHIVE_STORAGES={{\"{scheme}\": \"mypackage.module.MyStorage\"}}'"
         )
-    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and uri[1:3] in (":\\", ":/")):
-        path = unquote(parsed.path) if parsed.scheme == "file" else uri
-        return LocalStorage(path)
-    raise StorageError(
-        f"ARCHIVE_URI={uri!r}: unsupported scheme {parsed.scheme!r}; use a local path, a file:// URI or s3://bucket/prefix"
-    )
+    try:
+        cls = load_object(classes[scheme])
+    except (ImportError, AttributeError, NameError, ValueError) as exc:
+        raise StorageError(f"ARCHIVE_STORAGES[{scheme!r}] = {classes[scheme]!r} cannot be loaded: {exc}") from exc
+    if not (isinstance(cls, type) and issubclass(cls, Storage)):
+        raise StorageError(f"ARCHIVE_STORAGES[{scheme!r}] = {classes[scheme]!r} is not a Storage subclass")
+    store: Storage = cls.from_settings(uri, settings)
+    if isinstance(store, RemoteStorage):
+        spool = load_object(SPOOLING_STORAGE)
+        store = spool.for_remote(store, settings, on_event=on_event, start=start_uploader)
+    return store

@@ -5,6 +5,22 @@ from __future__ import annotations
 import argparse
 
 from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
+
+from archive.storage import Storage, StorageError, open_storage
+
+
+def open_archive(settings: BaseSettings | None, *, start_uploader: bool = True) -> Storage:
+    """Open ``ARCHIVE_URI`` with the command's settings (project settings and ``-s`` options), as a crawl does.
+
+    A store that cannot be opened (unknown scheme, bad S3 settings) is a usage error, said in one line.
+    """
+    assert settings is not None
+    try:
+        return open_storage(settings.get("ARCHIVE_URI"), settings, start_uploader=start_uploader)
+    except StorageError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 class QuietCommand(ScrapyCommand):

@@ -104,9 +104,19 @@ NEWS_RETRY_AFTER_MAX = 120.0
 NEWS_ROBOTS_RECHECK = 600.0
 
 # --- Archive (ARCHIVE_*) --------------------------------------------------
-# Where everything goes: a local directory path or file:// URI (the layout is
-# described in the README).  s3:// arrives with the S3 backend.
+# Where everything goes: a local directory path or file:// URI, or
+# s3://bucket/prefix (docs/storage.md); same key layout (README).
 ARCHIVE_URI = "./archive"
+# Storage backend per ARCHIVE_URI scheme ("" = a plain path), as dotted class
+# paths like Scrapy's FEED_STORAGES_BASE. Add or override schemes in
+# ARCHIVE_STORAGES (merged over this; None removes one), e.g.
+# -s 'ARCHIVE_STORAGES={"gs": "mypackage.gcs.GCSStorage"}'.
+ARCHIVE_STORAGES_BASE = {
+    "": "archive.local.LocalStorage",
+    "file": "archive.local.LocalStorage",
+    "s3": "archive.s3.S3Storage",
+}
+ARCHIVE_STORAGES: dict[str, str | None] = {}
 # Crawl id; empty means "{site}-{UTC timestamp}-{random}" generated per run.
 ARCHIVE_CRAWL_ID = ""
 # Write every HTTP exchange to WARC.  False disables the WARC middleware.

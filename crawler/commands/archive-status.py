@@ -13,8 +13,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from archive.storage import open_storage
-from crawler.cli import QuietCommand
+from crawler.cli import QuietCommand, open_archive
 
 
 def failed(manifest: dict[str, Any]) -> bool:
@@ -37,8 +36,7 @@ class Command(QuietCommand):
         parser.add_argument("--json", action="store_true", help="print JSON")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        assert self.settings is not None
-        storage = open_storage(self.settings.get("ARCHIVE_URI"), self.settings, start_uploader=False)
+        storage = open_archive(self.settings, start_uploader=False)  # reads only: nothing is uploaded
         sites: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key in storage.keys("crawls/"):
             name = key.rsplit("/", 1)[-1]
@@ -71,4 +69,3 @@ class Command(QuietCommand):
         for site, row in summary.items():
             print(f"{site:<18}{row['crawls']:>7}  {str(row['last_started']):<34}{str(row['last_status']):<14}"
                   f"{row['articles_total']:>9}{row['articles_last']:>6}{row['articles_new_last']:>5}{row['failures']:>10}")
-        storage.close(0)

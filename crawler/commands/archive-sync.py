@@ -15,8 +15,8 @@ import argparse
 
 from scrapy.exceptions import UsageError
 
-from archive.storage import open_storage
-from crawler.cli import QuietCommand
+from archive.spool import SpoolingStorage
+from crawler.cli import QuietCommand, open_archive
 
 
 class Command(QuietCommand):
@@ -34,13 +34,11 @@ class Command(QuietCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError("archive-sync takes no arguments; set ARCHIVE_URI and ARCHIVE_SPOOL_DIR")
-        assert self.settings is not None
-        storage = open_storage(self.settings.get("ARCHIVE_URI"), self.settings, start_uploader=False)
-        pending = getattr(storage, "pending_keys", None)
-        if pending is None:
+        storage = open_archive(self.settings, start_uploader=False)  # close() uploads
+        if not isinstance(storage, SpoolingStorage):
             print(f"{storage.describe()} is a local archive: nothing to sync")
             return
-        before = len(pending())
+        before = len(storage.pending_keys())
         left = storage.close(opts.timeout)
         print(f"{storage.describe()}: {before - len(left)} object(s) uploaded, {len(left)} left in the spool")
         for key in left[:20]:

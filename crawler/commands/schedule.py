@@ -20,8 +20,9 @@ from pathlib import Path
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
+from scrapy.settings import SETTINGS_PRIORITIES
 
-from archive.storage import open_storage
+from crawler.cli import open_archive
 from crawler.scheduling import PlanError, Scheduler, load_plan
 
 
@@ -49,18 +50,19 @@ class Command(ScrapyCommand):
             jobs = load_plan(opts.plan)
         except PlanError as exc:
             raise UsageError(str(exc)) from exc
-        storage = open_storage(self.settings.get("ARCHIVE_URI"), self.settings)
+        storage = open_archive(self.settings)
         project_root = Path(os.environ.get("SCRAPY_PROJECT_ROOT") or Path.cwd())
-        base: dict[str, str] = {}
-        if self.settings.getpriority("ARCHIVE_URI") and (self.settings.getpriority("ARCHIVE_URI") or 0) >= 40:
-            base["ARCHIVE_URI"] = str(self.settings.get("ARCHIVE_URI"))
+        # Runs get this command's -s options (the archive store with its AWS_*/ARCHIVE_S3_* settings
+        # included); a job's own settings win.
+        base = {name: str(value) for name, value in self.settings.items()
+                if self.settings.getpriority(name) == SETTINGS_PRIORITIES["cmdline"]}
         scheduler = Scheduler(
             jobs,
             storage,
             project_root=project_root,
             base_settings=base,
             scrapyd_url=self.settings.get("SCRAPYD_URL") or None,
-            scrapyd_project=self.settings.get("SCRAPYD_PROJECT") or "crawler",
+            scrapyd_project=self.settings.get("SCRAPYD_PROJECT"),
         )
         if opts.list:
             rows = scheduler.status()
