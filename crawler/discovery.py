@@ -27,6 +27,10 @@ Issues reported (the stats keys the caller counts): ``news/sitemaps/too_large``,
 
 from __future__ import annotations
 
+import gzip
+import io
+import struct
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -34,7 +38,6 @@ from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
 from lxml import etree
-from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 _XML_PARSER_KW = {"recover": True, "remove_comments": True, "resolve_entities": False, "no_network": True}
@@ -106,6 +109,35 @@ def local_name(tag: Any) -> str:
     return tag.split("}", 1)[1] if isinstance(tag, str) and "}" in tag else str(tag)
 
 
+class InflatesTooFar(ValueError):
+    """A gzipped body inflates past the size limit (a gzip bomb, or a sitemap too large to read)."""
+
+
+def gunzip(data: bytes, max_size: int = 0) -> bytes:
+    """Inflate a gzip body, stopping with :class:`InflatesTooFar` past ``max_size`` bytes (0: no limit).
+
+    Like Scrapy's own gunzip, a body whose end is damaged (bad CRC, cut short)
+    gives what could be inflated; one that gives nothing raises OSError/EOFError.
+    """
+    out = io.BytesIO()
+    size = 0
+    with gzip.GzipFile(fileobj=io.BytesIO(data)) as fh:
+        while True:
+            try:
+                chunk = fh.read1(65536)
+            except (OSError, EOFError, struct.error, zlib.error):
+                if size:
+                    break
+                raise
+            if not chunk:
+                break
+            size += len(chunk)
+            if max_size and size > max_size:
+                raise InflatesTooFar(f"inflates past {max_size} bytes")
+            out.write(chunk)
+    return out.getvalue()
+
+
 def read_xml(body: bytes, url: str, max_size: int = 0) -> tuple[Any, list[Issue], bool]:
     """The root element of a sitemap or feed body (gunzipped; entities never expanded).
 
@@ -116,8 +148,8 @@ def read_xml(body: bytes, url: str, max_size: int = 0) -> tuple[Any, list[Issue]
     if body[:3] == _GZIP_MAGIC:
         try:
             body = gunzip(body, max_size=max_size)
-        except Exception as exc:  # gunzip raises OSError/EOFError/_DecompressionMaxSizeExceeded
-            too_large = "max" in str(exc).lower()
+        except (InflatesTooFar, OSError, EOFError, struct.error, zlib.error) as exc:
+            too_large = isinstance(exc, InflatesTooFar)
             issues.append(Issue(
                 "news/sitemaps/too_large" if too_large else "news/sitemaps/invalid",
                 f"Sitemap/feed {url}: cannot gunzip ({exc})"
