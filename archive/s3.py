@@ -147,14 +147,14 @@ class S3Storage(RemoteStorage):
         if config.lock_mode and config.lock_days <= 0:
             raise StorageConfigError("ARCHIVE_S3_OBJECT_LOCK_MODE is set: set ARCHIVE_S3_OBJECT_LOCK_DAYS to a number of days > 0")
         session = boto3.session.Session(
-            aws_access_key_id=config.access_key or None,
-            aws_secret_access_key=config.secret_key or None,
-            aws_session_token=config.session_token or None,
-            region_name=config.region or None,
+            aws_access_key_id=config.access_key,
+            aws_secret_access_key=config.secret_key,
+            aws_session_token=config.session_token,
+            region_name=config.region,
         )
         self.client = session.client(
             "s3",
-            endpoint_url=config.endpoint_url or None,
+            endpoint_url=config.endpoint_url,
             verify=config.verify,
             config=Config(
                 s3={"addressing_style": config.addressing_style},

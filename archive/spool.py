@@ -84,12 +84,9 @@ class SpoolingStorage(Storage):
         self.keep_local = keep_local
         self.max_delay = max_delay
         self.on_event = on_event or (lambda name, n: None)
-        self.uploaded_count = 0
-        self.failures = 0
         self.store_up = True
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._idle = threading.Event()
         self._draining = False
         self._thread: threading.Thread | None = None
         try:
@@ -216,7 +213,6 @@ class SpoolingStorage(Storage):
             os.replace(path, dest)
         else:
             path.unlink()
-        self.uploaded_count += 1
         self.on_event("uploaded", 1)
         return True
 
@@ -231,7 +227,6 @@ class SpoolingStorage(Storage):
                     logger.warning("Archive store %s is reachable again; sending the spool", self.remote.describe())
                 self.store_up = True
             except (StorageError, OSError) as exc:
-                self.failures += 1
                 self.on_event("failed", 1)
                 if self.store_up:
                     logger.error(
@@ -250,10 +245,8 @@ class SpoolingStorage(Storage):
                 delay = min(delay * 2, self.max_delay)
                 continue
             delay = 1.0
-            self._idle.set()
             self._wake.wait(1.0)
             self._wake.clear()
-            self._idle.clear()
 
     def start(self) -> None:
         if self._thread is None:
@@ -275,11 +268,9 @@ class SpoolingStorage(Storage):
         delay = 1.0
         remaining = self.pending_keys()
         while remaining:
-            left = self.flush_once()
+            self.flush_once()
             remaining = self.pending_keys()
-            if not left:
-                break
-            if time.monotonic() + delay > deadline:
+            if not remaining or time.monotonic() + delay > deadline:
                 break
             time.sleep(delay)
             delay = min(delay * 2, self.max_delay)

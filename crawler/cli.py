@@ -6,7 +6,7 @@ import argparse
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from archive.storage import Storage, StorageError, open_storage
 
@@ -27,9 +27,10 @@ class QuietCommand(ScrapyCommand):
     """A command that logs warnings only: the project's LOG_LEVEL (INFO) is for crawls; --loglevel still wins."""
 
     requires_project = True
-    default_settings = {"LOG_LEVEL": "WARNING"}
 
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        self.settings.set("LOG_LEVEL", "WARNING", priority="command")
+        # Over the project's LOG_LEVEL (crawler/settings.py, project priority), under -s and --loglevel.
+        if (self.settings.getpriority("LOG_LEVEL") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+            self.settings.set("LOG_LEVEL", "WARNING", priority="project")
