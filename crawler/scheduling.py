@@ -178,6 +178,10 @@ class Running:
     scrapyd_job: str | None = None
 
 
+# Passed to scheduled runs in their environment, where boto3 reads them, never as -s options.
+CREDENTIAL_SETTINGS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
 class Scheduler:
     def __init__(
         self,
@@ -219,18 +223,33 @@ class Scheduler:
             )
         return rows
 
-    def _command(self, job: Job, crawl_id: str) -> list[str]:
+    def _settings(self, job: Job, crawl_id: str) -> tuple[dict[str, str], dict[str, str]]:
+        """(settings for -s, S3 credentials) of a run: credentials never go on a command line
+        (visible in the process list) nor to Scrapyd (kept in its job list)."""
+        merged = {**self.base_settings, **job.settings, "ARCHIVE_CRAWL_ID": crawl_id}
+        credentials = {k: merged.pop(k) for k in CREDENTIAL_SETTINGS if k in merged}
+        return merged, credentials
+
+    def _command(self, job: Job, crawl_id: str) -> tuple[list[str], dict[str, str]]:
+        """The crawl's command line, and the credentials for its environment (boto3 reads AWS_* there)."""
         cmd = [sys.executable, "-m", "scrapy", "crawl", "news"]
         for k, v in job.spider_args().items():
             cmd += ["-a", f"{k}={v}"]
-        for k, v in {**self.base_settings, **job.settings, "ARCHIVE_CRAWL_ID": crawl_id}.items():
+        settings, credentials = self._settings(job, crawl_id)
+        for k, v in settings.items():
             cmd += ["-s", f"{k}={v}"]
-        return cmd
+        return cmd, credentials
 
     def _submit_scrapyd(self, job: Job, crawl_id: str) -> str:
         fields: list[tuple[str, str]] = [("project", self.scrapyd_project), ("spider", "news")]
         fields += list(job.spider_args().items())
-        for k, v in {**self.base_settings, **job.settings, "ARCHIVE_CRAWL_ID": crawl_id}.items():
+        settings, credentials = self._settings(job, crawl_id)
+        if credentials:
+            logger.warning(
+                "Job %s: %s not sent to Scrapyd (it would keep them in its job list); set them in the "
+                "environment of the Scrapyd service instead", job.name, ", ".join(sorted(credentials)),
+            )
+        for k, v in settings.items():
             fields.append(("setting", f"{k}={v}"))
         data = urllib.parse.urlencode(fields).encode()
         with urllib.request.urlopen(f"{self.scrapyd_url}/schedule.json", data=data, timeout=30) as resp:
@@ -259,9 +278,11 @@ class Scheduler:
                 run["scrapyd_job"] = jobid
                 self.running[job.name] = Running(run, scrapyd_job=jobid)
             else:
+                cmd, credentials = self._command(job, crawl_id)
                 env = {k: v for k, v in os.environ.items() if k != "SCRAPY_SETTINGS_MODULE"}
                 env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
-                proc = subprocess.Popen(self._command(job, crawl_id), cwd=self.project_root, env=env,
+                env.update(credentials)
+                proc = subprocess.Popen(cmd, cwd=self.project_root, env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 run["pid"] = proc.pid
                 self.running[job.name] = Running(run, proc=proc)

@@ -80,6 +80,9 @@ class SeaweedFS:
             "-master.volumeSizeLimitMB=256", "-volume.max=0",
             f"-master.port={self.master_port}", f"-volume.port={self.volume_port}", f"-filer.port={self.filer_port}",
             "-s3", f"-s3.port={self.s3_port}", f"-s3.config={self.creds}",
+            # No Iceberg/Lance listeners: they bind fixed ports (8181, 9101), so two servers on one
+            # machine (test runs side by side, the demo beside a test run) would collide there.
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]  # fmt: skip
 
     def start(self, timeout: float = 90.0) -> SeaweedFS:

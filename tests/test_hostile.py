@@ -21,8 +21,8 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 

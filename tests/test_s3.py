@@ -16,17 +16,9 @@ from demo.server import DemoServer
 from tests.conftest import FAST, PROJECT_ROOT, run_crawl
 
 
-class IsolatedSeaweedFS(SeaweedFS):
-    """SeaweedFS without its Iceberg and Lance listeners: they bind fixed ports (8181, 9101), so two servers
-    on one machine (test runs side by side) would collide there."""
-
-    def command(self) -> list[str]:
-        return [*super().command(), "-s3.port.iceberg=0", "-s3.port.lance=0"]
-
-
 @pytest.fixture(scope="module")
 def seaweed(tmp_path_factory):
-    server = IsolatedSeaweedFS(tmp_path_factory.mktemp("seaweed")).start()
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweed")).start()
     yield server
     server.kill()
 

@@ -89,3 +89,48 @@ def test_plan_every_minute_runs_twice_second_fetches_only_new(tmp_path):
     rows = json.loads(listing.stdout.strip().splitlines()[-1])
     assert rows[0]["runs"] == 2 and rows[0]["last_outcome"] == "finished"
     assert rows[0]["last_crawl_id"] == runs[1]["crawl_id"]
+
+
+def test_credentials_never_on_a_command_line_nor_sent_to_scrapyd(tmp_path, caplog):
+    import http.server
+    import urllib.parse
+
+    from archive.local import LocalStorage
+    from crawler.scheduling import Scheduler
+
+    job = Job(name="s3job", site="demo", every=timedelta(hours=1))
+    base = {"ARCHIVE_URI": "s3://bucket/prefix", "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "very-secret-key"}
+    local = Scheduler([job], LocalStorage(tmp_path / "archive"), project_root=PROJECT_ROOT, base_settings=base)
+    cmd, env = local._command(job, "crawl-1")
+    assert "very-secret-key" not in " ".join(cmd) and "AKIDEXAMPLE" not in " ".join(cmd)
+    assert "ARCHIVE_URI=s3://bucket/prefix" in cmd and "AWS_ENDPOINT_URL=http://127.0.0.1:1" in cmd
+    assert env == {"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "very-secret-key"}
+
+    received: list[bytes] = []
+
+    class Scrapyd(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            body = b'{"status": "ok", "jobid": "j1"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Scrapyd)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        remote = Scheduler([job], LocalStorage(tmp_path / "archive"), project_root=PROJECT_ROOT, base_settings=base,
+                           scrapyd_url=f"http://127.0.0.1:{server.server_address[1]}")
+        assert remote._submit_scrapyd(job, "crawl-2") == "j1"
+    finally:
+        server.shutdown()
+    fields = urllib.parse.parse_qs(received[0].decode())
+    assert "ARCHIVE_URI=s3://bucket/prefix" in fields["setting"]
+    assert b"very-secret-key" not in received[0] and b"AKIDEXAMPLE" not in received[0]
+    assert "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY not sent to Scrapyd" in caplog.text
+    assert "very-secret-key" not in caplog.text

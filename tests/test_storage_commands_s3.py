@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from demo.seaweed import SeaweedFS
 from tests.conftest import PROJECT_ROOT, CrawlResult, run_crawl
-from tests.test_s3 import IsolatedSeaweedFS, bucket_objects
+from tests.test_s3 import bucket_objects
 
 BUCKET = "news-commands"
 CRAWL = "cmds"
@@ -23,7 +24,7 @@ CRAWL = "cmds"
 
 @pytest.fixture(scope="module")
 def seaweed(tmp_path_factory):
-    server = IsolatedSeaweedFS(tmp_path_factory.mktemp("seaweed")).start()
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweed")).start()
     yield server
     server.kill()
 
