@@ -7,6 +7,9 @@
 (b) The project's labelled set (``tests/fixtures/labelled``): pages in Arabic,
     English and French with donation appeals and furniture in different places;
     counts body paragraphs lost and boilerplate fragments leaked.
+(c) ``../shared/datasets/news-pages-dev``: 129 real pages from 92 publishers with
+    hand-checked title, authors, date and body, scored with that dataset's
+    metrics next to plain trafilatura (:mod:`tests.support.devset`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from tests.support.devset import evaluate_devset, print_table
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 BENCHMARK_DIR = PROJECT_ROOT.parent / "shared" / "datasets" / "article-extraction-benchmark"
@@ -204,7 +209,7 @@ def plain_blocks(html: bytes, url: str) -> list[str]:
 
 
 def evaluate(benchmark_dir: Path = BENCHMARK_DIR, labelled_dir: Path = LABELLED_DIR) -> dict[str, Any]:
-    """Both evaluations in one run; the dict ``make eval`` prints."""
+    """The benchmark and the labelled set in one run (``make eval`` adds the news-pages-dev scores)."""
     pipeline = ProjectPipeline()
     bench = run_benchmark({"trafilatura": plain_trafilatura, "pipeline": pipeline}, load_benchmark(benchmark_dir))
     t = pipeline.timings
@@ -218,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--benchmark-dir", type=Path, default=BENCHMARK_DIR)
     parser.add_argument("--labelled-dir", type=Path, default=LABELLED_DIR)
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.add_argument("--no-devset", dest="devset", action="store_false",
+                        help="leave out (c), the news-pages-dev scores (tests/support/devset.py)")
     args = parser.parse_args(argv)
     result = evaluate(args.benchmark_dir, args.labelled_dir)
     if args.json:
@@ -245,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  LOST   {page}: {para[:100]}")
     for page, frag in lab["pipeline"]["leaked_detail"]:
         print(f"  LEAKED {page}: {frag[:100]}")
+    if args.devset:
+        print()
+        print_table(evaluate_devset())
     return 0
 
 
