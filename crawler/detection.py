@@ -15,24 +15,37 @@ Page rules, first match wins:
    AboutPage, …; og:type website/profile) → not an article.
 5. The URL is a listing (home, /category/, /tag/, /author/, /page/N, search)
    → not an article.
-6. Heuristics for sites that mark nothing: a headline (``h1`` or title),
-   at least ``NEWS_ARTICLE_MIN_PARAGRAPHS`` paragraphs of 80+ characters
-   outside navigation/footer/aside, at least ``NEWS_ARTICLE_MIN_CHARS``
-   characters of paragraph text, and a date signal (``<time>``, a date meta,
-   a date in the URL, or a date written near the headline).
+6. Heuristics for sites that mark nothing: a headline (``h1`` or title) and
+   body text — at least ``NEWS_ARTICLE_MIN_PARAGRAPHS`` paragraphs of 80+
+   characters outside navigation/footer/aside with ``NEWS_ARTICLE_MIN_CHARS``
+   characters in all, or, for a short news brief, an ``h1`` and two or more
+   paragraphs of 40+ characters (few links) with ``NEWS_ARTICLE_BRIEF_MIN_CHARS``
+   — that is not a listing (most long paragraphs sit beside a linked teaser
+   headline), and a date: the one the dates step would find
+   (:func:`pipelines.dates.find_published`: metadata, ``<time>``, bylines near the
+   headline in any language and digits — Arabic-Indic included —, the URL), or a
+   news dateline opening the body ("DAMASCUS, March 24 (Reuters) -", "دمشق - عنب بلدي").
+
+A page rejected by rule 6 is a *candidate* (``PageVerdict.candidate``) when it had
+a date, a dateline or some body text (a paragraph of 80+ characters, or a
+brief's): the spider lists those in the crawl manifest (docs/articles.md).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from lxml import html as lxml_html
 
 from crawler import settings as defaults
+from crawler.htmlmeta import MetaIndex, jsonld_objects, meta_content, meta_index
+from pipelines.dates import find_published
+
+__all__ = ["MetaIndex", "jsonld_objects", "meta_content", "meta_index"]  # re-exported from crawler.htmlmeta
 
 ARTICLE_TYPES = {
     "article",
@@ -69,42 +82,9 @@ _ASSET_RE = re.compile(
     r"\.(jpe?g|png|gif|webp|svg|ico|css|js|mjs|woff2?|ttf|eot|mp[34]|webm|avi|mov|zip|gz|pdf|docx?|xlsx?)$",
     re.IGNORECASE,
 )
-_URL_DATE_RE = re.compile(r"/(19|20)\d{2}/(0?[1-9]|1[0-2])(/(0?[1-9]|[12]\d|3[01]))?/")
-
-# Month names in the languages the project targets (Arabic: MSA/Egyptian,
-# Levantine/Syriac and Maghrebi forms).  Used only as a date *signal*.
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december|"
-    "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|"
-    "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre|decembre|"
-    "januar|februar|märz|maerz|juni|juli|oktober|dezember|"
-    "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|"
-    "ocak|şubat|subat|mart|nisan|mayıs|mayis|haziran|temmuz|ağustos|agustos|eylül|eylul|ekim|kasım|kasim|aralık|aralik|"
-    "يناير|فبراير|مارس|أبريل|ابريل|إبريل|مايو|يونيو|يوليو|أغسطس|اغسطس|سبتمبر|أكتوبر|اكتوبر|نوفمبر|ديسمبر|"
-    "كانون الثاني|كانون الأول|كانون الاول|شباط|آذار|اذار|نيسان|أيار|ايار|حزيران|تموز|آب|اب|أيلول|ايلول|"
-    "تشرين الأول|تشرين الاول|تشرين الثاني|"
-    "جانفي|فيفري|أفريل|افريل|ماي|جوان|جويلية|جويليه|أوت|اوت|شتنبر|نونبر|دجنبر|يوليوز|غشت"
-)
-_DATE_TEXT_RE = re.compile(
-    rf"(\d{{1,2}}\s*(من\s+|de\s+|\.\s*)?({_MONTHS})\b)|(({_MONTHS})\s+\d{{1,2}},?\s+\d{{4}})"
-    r"|(\b(19|20)\d{2}[-/.](0?[1-9]|1[0-2])[-/.](0?[1-9]|[12]\d|3[01])\b)"
-    r"|(\b(0?[1-9]|[12]\d|3[01])[-/.](0?[1-9]|1[0-2])[-/.](19|20)\d{2}\b)",
-    re.IGNORECASE,
-)
-_DATE_META = (
-    "article:published_time",
-    "article:modified_time",
-    "og:published_time",
-    "datePublished",
-    "date",
-    "dc.date",
-    "dc.date.issued",
-    "dcterms.created",
-    "pubdate",
-    "publishdate",
-    "parsely-pub-date",
-    "sailthru.date",
-)
+# A news dateline opening the body: "DAMASCUS, March 24 (Reuters) -", "BEIRUT (AP) —", "دمشق - عنب بلدي".
+_DATELINE_LATIN = re.compile(r"^[A-Z][A-Z'’.\- ]{2,40}(?:,\s*[^-–—:()]{1,40}?)?(?:\s*\([^)]{1,40}\))?\s*[-–—:]\s")
+_DATELINE_ARABIC = re.compile(r"^[\u0621-\u064a]{2,}(?:\s+[\u0621-\u064a]{2,}){0,2}\s*[-–—:]\s*\S")
 _BOILERPLATE_ANCESTORS = {"nav", "footer", "aside", "header", "form"}
 
 
@@ -133,26 +113,8 @@ def classify_url(url: str, article_patterns: Any = None) -> str:
 class PageVerdict:
     is_article: bool
     reason: str
-
-
-def jsonld_objects(tree: Any) -> list[dict[str, Any]]:
-    """All JSON-LD objects of a page, ``@graph`` flattened; bad JSON is skipped."""
-    out: list[dict[str, Any]] = []
-    for script in tree.xpath('//script[@type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text_content() or "")
-        except (ValueError, TypeError):
-            continue
-        stack = data if isinstance(data, list) else [data]
-        while stack:
-            obj = stack.pop(0)
-            if not isinstance(obj, dict):
-                continue
-            out.append(obj)
-            graph = obj.get("@graph")
-            if isinstance(graph, list):
-                stack.extend(graph)
-    return out
+    #: Rejected by the heuristics although it had a date, a dateline or body text: worth an archivist's look.
+    candidate: bool = False
 
 
 def jsonld_types(tree: Any) -> set[str]:
@@ -165,75 +127,49 @@ def jsonld_types(tree: Any) -> set[str]:
     return types
 
 
-MetaIndex = dict[tuple[str, str], str]
+_TEASER_HEADINGS = ".//h2[.//a] | .//h3[.//a] | .//h4[.//a] | .//a[.//h2 or .//h3 or .//h4]"
 
 
-def meta_index(tree: Any) -> MetaIndex:
-    """``(attribute, value) -> content`` of a page's ``<meta property|name|itemprop=... content=...>``.
-
-    The first non-blank content for each key, in document order: one pass over
-    the page's ``<meta>`` elements, where looking names up one XPath at a time
-    scanned the whole tree three times per name.
-    """
-    index: MetaIndex = {}
-    for meta in tree.iter("meta"):
-        content = meta.get("content")
-        if not content or not content.strip():
-            continue
-        for attr in ("property", "name", "itemprop"):
-            value = meta.get(attr)
-            if value is not None:
-                index.setdefault((attr, value), content.strip())
-    return index
+@dataclass
+class _Body:
+    long: int = 0  # paragraphs of 80+ characters
+    chars: int = 0  # their characters
+    brief: int = 0  # paragraphs of 40+ characters, mostly not links
+    brief_chars: int = 0
+    teasers: int = 0  # long paragraphs beside a linked headline (a listing's items)
+    dateline: bool = False
 
 
-def meta_content(tree: Any, *names: str, index: MetaIndex | None = None) -> str | None:
-    """Content of the first of ``names`` present as a meta property, name or itemprop.
-
-    ``index`` (:func:`meta_index` of ``tree``) saves the pass over the page when
-    several lookups are made.
-    """
-    if index is None:
-        index = meta_index(tree)
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            found = index.get((attr, name))
-            if found:
-                return found
-    return None
-
-
-def _paragraph_stats(tree: Any) -> tuple[int, int]:
-    count = chars = 0
+def _body(tree: Any) -> _Body:
+    body = _Body()
+    first = True
     for p in tree.iter("p"):
         if any(a.tag in _BOILERPLATE_ANCESTORS for a in p.iterancestors()):
             continue
         text = " ".join(p.text_content().split())
+        if not text:
+            continue
+        if first:
+            body.dateline = bool(_DATELINE_LATIN.match(text) or _DATELINE_ARABIC.match(text))
+            first = False
         if len(text) >= 80:
-            count += 1
-            chars += len(text)
-    return count, chars
+            body.long += 1
+            body.chars += len(text)
+            parent = p.getparent()
+            if parent is not None and parent.tag != "body" and parent.xpath(_TEASER_HEADINGS):
+                body.teasers += 1
+        if len(text) >= 40 and sum(len(a.text_content()) for a in p.iter("a")) < 0.3 * len(text):
+            body.brief += 1
+            body.brief_chars += len(text)
+    return body
 
 
-def has_date_signal(tree: Any, url: str, meta: MetaIndex | None = None) -> bool:
-    if tree.xpath("//time") or _URL_DATE_RE.search(urlsplit(url).path):
-        return True
-    if meta_content(tree, *_DATE_META, index=meta):
-        return True
-    # A date written near the headline (bylines, date spans).
-    for el in tree.xpath(
-        '//*[contains(@class,"date") or contains(@class,"time") or contains(@class,"byline") '
-        'or contains(@class,"meta") or contains(@itemprop,"date")]'
-    ):
-        if _DATE_TEXT_RE.search(el.text_content()[:300]):
-            return True
-    h1 = tree.xpath("//h1")
-    if h1:
-        following = h1[0].xpath("following::text()")
-        snippet = " ".join(t.strip() for t in following[:40])[:600]
-        if _DATE_TEXT_RE.search(snippet):
-            return True
-    return False
+def has_date_signal(tree: Any, url: str, meta: MetaIndex | None = None, fetched_at: datetime | None = None) -> bool:
+    """Whether the dates step would date this page (one date finder: :func:`pipelines.dates.find_published`)."""
+    ld = next((o for o in jsonld_objects(tree) if isinstance(o.get("datePublished"), str)), {})
+    lang = (tree.xpath("/html/@lang") or [None])[0]
+    found = find_published(tree, url, language=lang, fetched_at=fetched_at or datetime.now(UTC), ld=ld, meta=meta)
+    return found.published is not None
 
 
 def classify_page(
@@ -243,12 +179,16 @@ def classify_page(
     *,
     min_paragraphs: int = defaults.NEWS_ARTICLE_MIN_PARAGRAPHS,
     min_chars: int = defaults.NEWS_ARTICLE_MIN_CHARS,
+    brief_min_chars: int = defaults.NEWS_ARTICLE_BRIEF_MIN_CHARS,
     tree: Any = None,
+    fetched_at: datetime | None = None,
 ) -> PageVerdict:
     """Decide whether a fetched HTML page is an article (rules in the module docstring).
 
-    ``min_paragraphs``, ``min_chars``: the spider passes ``NEWS_ARTICLE_MIN_PARAGRAPHS`` and
-    ``NEWS_ARTICLE_MIN_CHARS``; their defaults (crawler/settings.py) otherwise.
+    ``min_paragraphs``, ``min_chars``, ``brief_min_chars``: the spider passes
+    ``NEWS_ARTICLE_MIN_PARAGRAPHS``, ``NEWS_ARTICLE_MIN_CHARS`` and ``NEWS_ARTICLE_BRIEF_MIN_CHARS``;
+    their defaults (crawler/settings.py) otherwise.  ``fetched_at``: now when None (dates in
+    the future are not dates).
     """
     if tree is None:
         try:
@@ -270,14 +210,20 @@ def classify_page(
         return PageVerdict(False, "metadata:not-article")
     if url_class in ("listing", "asset", "feed"):
         return PageVerdict(False, f"url:{url_class}")
-    if not (tree.xpath("//h1") or tree.xpath("//title")):
+    h1 = bool(tree.xpath("//h1"))
+    if not (h1 or tree.xpath("//title")):
         return PageVerdict(False, "heuristic:no-headline")
-    count, chars = _paragraph_stats(tree)
-    if count < min_paragraphs or chars < min_chars:
-        return PageVerdict(False, "heuristic:too-little-text")
-    if not has_date_signal(tree, url, meta):
-        return PageVerdict(False, "heuristic:no-date")
-    return PageVerdict(True, "heuristic:headline+paragraphs+date")
+    page = _body(tree)
+    full = page.long >= min_paragraphs and page.chars >= min_chars
+    brief = h1 and page.brief >= 2 and page.brief_chars >= brief_min_chars
+    if page.long >= 2 and page.teasers * 2 >= page.long:
+        return PageVerdict(False, "heuristic:listing")
+    if not (full or brief):
+        return PageVerdict(False, "heuristic:too-little-text", candidate=page.long > 0 or page.dateline)
+    dated = has_date_signal(tree, url, meta, fetched_at)
+    if not (dated or page.dateline):
+        return PageVerdict(False, "heuristic:no-date", candidate=True)
+    return PageVerdict(True, f"heuristic:headline+{'paragraphs' if full else 'brief'}+{'date' if dated else 'dateline'}")
 
 
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (

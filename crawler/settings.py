@@ -85,6 +85,8 @@ NEWS_GUESS_SITEMAPS = True
 # number of paragraphs and characters of paragraph text (docs/articles.md).
 NEWS_ARTICLE_MIN_PARAGRAPHS = 3
 NEWS_ARTICLE_MIN_CHARS = 400
+# A short news brief (an h1, 2+ paragraphs of 40+ characters, a date or a dateline) needs this many characters.
+NEWS_ARTICLE_BRIEF_MIN_CHARS = 200
 
 # Incremental re-crawls: known articles (in the site's dedup index with their
 # JSON) are not fetched again unless a sitemap/feed date says they changed, or
@@ -165,6 +167,8 @@ ARCHIVE_SPOOL_DIR = "./archive-spool"
 ARCHIVE_SPOOL_RETRY_MAX_DELAY = 60
 # How long the end of a crawl keeps retrying uploads before reporting them unsent.
 ARCHIVE_SPOOL_CLOSE_TIMEOUT = 300
+# Candidate pages rejected by the article heuristics listed in the crawl manifest (rejected_pages; the total is always counted).
+ARCHIVE_MANIFEST_MAX_REJECTED = 1000
 
 # --- Extraction (EXTRACT_*) ----------------------------------------------
 # Minimum length (characters) of extracted text for a page to become an
@@ -187,6 +191,9 @@ EXTRACT_FAVOR_RECALL = False
 # third of its CPU) runs only when fast mode finds fewer characters than this.
 # Benchmark F1 0.972 for 500 vs 0.970 for 0 (always compare, trafilatura's default).
 EXTRACT_COMPARE_BELOW_CHARS = 500
+# ... or fewer than this share of the page's <p> text (a long article whose fast
+# pass found one block of it); 0: the character threshold only.
+EXTRACT_COMPARE_BELOW_SHARE = 0.5
 # Fast mode only, never the comparison: F1 0.962 for 0.6 ms less per page.
 EXTRACT_FAST = False
 

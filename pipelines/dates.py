@@ -41,19 +41,31 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import GenericTranslator, SelectorError
-from hijridate import Hijri
 from lxml import etree
 from scrapy.exceptions import NotConfigured
 
-from crawler.detection import MetaIndex, meta_content, meta_index
+from crawler.htmlmeta import MetaIndex, meta_content, meta_index
 from crawler.items import ArticleItem
+from pipelines.datetext import (
+    ParsedDate,
+    ar_normalize,
+    parse_arabic,
+    parse_iso,
+    parse_machine,
+    parse_numeric,
+    parse_text_date,
+)
 from pipelines.options import DateOptions
+
+__all__ = [  # the text parsing lives in pipelines.datetext; its names stay importable from here
+    "ParsedDate", "ar_normalize", "parse_arabic", "parse_iso", "parse_machine", "parse_numeric", "parse_text_date",
+]  # fmt: skip
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -91,7 +103,8 @@ class DateCandidate:
 
 
 def _text(el: Any) -> str:
-    return " ".join(el.text_content().split())
+    """The element's text, its text nodes apart ("Reporter</span><time>11:58" is not "Reporter11:58")."""
+    return " ".join(" ".join(el.itertext()).split())
 
 
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|$|[-_])")
@@ -149,6 +162,45 @@ def byline_elements(tree: Any, limit: int = 12) -> list[Any]:
     return out
 
 
+_OFF_ARTICLE = {"nav", "footer", "aside"}
+_TEASER = {"a", "li"}
+
+
+def main_headline(tree: Any) -> Any:
+    """The page's headline: the first ``<h1>`` outside navigation, footer and asides (else the first)."""
+    h1s = tree.xpath("//h1")
+    for h1 in h1s:
+        if not any(a.tag in _OFF_ARTICLE for a in h1.iterancestors()):
+            return h1
+    return h1s[0] if h1s else None
+
+
+def article_region(h1: Any) -> Any:
+    """The element holding the article around its headline: the nearest ``<article>``/``<main>``
+    (or ``role=main``) ancestor of ``h1``, else its grandparent (the header block)."""
+    if h1 is None:
+        return None
+    for a in h1.iterancestors():
+        if a.tag in ("article", "main") or a.get("role") == "main":
+            return a
+    parent = h1.getparent()
+    if parent is None or parent.tag == "body":
+        return parent
+    grand = parent.getparent()
+    return parent if grand is None or grand.tag in ("body", "html") else grand
+
+
+def region_rank(el: Any, region: Any) -> int:
+    """0: inside the article region; 1: elsewhere; 2: in a teaser (a link or list item outside
+    the region) or in navigation, footer or an aside — a related item's date, not the article's."""
+    ancestors = list(el.iterancestors())
+    if region is not None and (el is region or region in ancestors):
+        return 0 if not any(a.tag in _OFF_ARTICLE for a in ancestors[: ancestors.index(region)]) else 2
+    if el.tag in _TEASER or any(a.tag in _OFF_ARTICLE or a.tag in _TEASER for a in ancestors):
+        return 2
+    return 1
+
+
 def collect_candidates(
     tree: Any,
     ld: dict[str, Any],
@@ -158,7 +210,7 @@ def collect_candidates(
 ) -> list[DateCandidate]:
     """Raw date evidence from a page, in priority order (see module docstring).
 
-    ``meta``: the page's :func:`~crawler.detection.meta_index`, if already built.
+    ``meta``: the page's :func:`~crawler.htmlmeta.meta_index`, if already built.
     htmldate's guess comes from trafilatura's page metadata, read after the
     main text: the extraction pass appends it (:func:`pipelines.article.extract_article`).
     """
@@ -177,34 +229,40 @@ def collect_candidates(
             if value:
                 out.append(DateCandidate(kind, f"meta:{name}", value))
                 break
-    for t in tree.xpath("//time[@datetime]")[:3]:
+    h1 = main_headline(tree)
+    region = article_region(h1)
+    # Ranked by region (stable): the article's own dates before those elsewhere on the page.
+    ranked: list[tuple[int, DateCandidate]] = []
+    for t in tree.xpath("//time[@datetime]")[:12]:
         kind = "modified" if "updated" in (t.get("class") or "") or t.get("itemprop") == "dateModified" else "published"
-        out.append(DateCandidate(kind, "time:datetime", str(t.get("datetime")).strip()))
-    # Visible byline / date text.
-    texts: list[tuple[str, str]] = []
+        ranked.append((region_rank(t, region), DateCandidate(kind, "time:datetime", str(t.get("datetime")).strip())))
+    # Visible byline / date text, after the machine-readable values of the same rank.
+    texts: list[tuple[int, str, str]] = []
     if date_selector:
         try:
             xpath = GenericTranslator().css_to_xpath(date_selector, prefix="descendant-or-self::")
             for el in tree.xpath(xpath)[:3]:
-                texts.append((f"byline:{date_selector}", _text(el)))
+                texts.append((0, f"byline:{date_selector}", _text(el)))
         except SelectorError:
             logger.warning("Invalid date_selector %r in the site profile", date_selector)
-    for el in tree.xpath("//time")[:2]:
-        texts.append(("byline:time", _text(el)))
-    h1 = tree.xpath("//h1")
-    for el in byline_elements(tree):
+    for el in tree.xpath("//time")[:6]:
+        texts.append((region_rank(el, region), "byline:time", _text(el)))
+    for el in byline_elements(tree, limit=24):
         text = _text(el)
-        if 4 <= len(text) <= 200 and not el.xpath("ancestor::footer|ancestor::nav|ancestor::aside"):
-            texts.append(("byline:heuristic", text))
-    if h1:
-        snippet = " ".join(" ".join(t.split()) for t in following_texts(h1[0], 30))[:400]
+        rank = region_rank(el, region)
+        if 4 <= len(text) <= 200 and rank < 2:
+            texts.append((rank, "byline:heuristic", text))
+    if h1 is not None:
+        snippet = " ".join(" ".join(t.split()) for t in following_texts(h1, 30))[:400]
         if snippet:
-            texts.append(("byline:after-headline", snippet))
+            texts.append((1, "byline:after-headline", snippet))  # after the byline elements: it holds body text too
     seen: set[str] = set()
-    for source, text in texts:
+    for rank, source, text in texts:
         if text and text not in seen:
             seen.add(text)
-            out.append(DateCandidate("published", source, text))
+            ranked.append((rank, DateCandidate("published", source, text)))
+    ranked.sort(key=lambda pair: pair[0])
+    out.extend(c for _, c in ranked)
     path = urlsplit(url).path
     m = _URL_DATE.search(path) or _URL_COMPACT.search(path)
     if m:
@@ -215,231 +273,41 @@ def collect_candidates(
 # --- parsing ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ParsedDate:
-    value: datetime  # naive unless the text gave an offset
-    has_time: bool
-
-    @property
-    def has_offset(self) -> bool:
-        return self.value.tzinfo is not None
-
-
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
-_AR_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u0640]")
-_AR_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ى": "ي", "ة": "ه"})
-
-
-def ar_normalize(text: str) -> str:
-    text = _AR_DIACRITICS.sub("", text.translate(_DIGITS)).translate(_AR_FOLD)
-    return " ".join(text.split())
-
-
-_AR_MONTH_NAMES: dict[str, int] = {}
-for _month, _names in {
-    1: ["يناير", "كانون الثاني", "جانفي", "كانون 2", "كانون ثاني", "جانفييه"],
-    2: ["فبراير", "شباط", "فيفري", "فبرير"],
-    3: ["مارس", "آذار", "اذار"],
-    4: ["أبريل", "ابريل", "إبريل", "نيسان", "أفريل", "افريل", "ابريل"],
-    5: ["مايو", "أيار", "ايار", "ماي"],
-    6: ["يونيو", "يونية", "حزيران", "جوان"],
-    7: ["يوليو", "يولية", "تموز", "جويلية", "جويليه", "يوليوز"],
-    8: ["أغسطس", "اغسطس", "آب", "اب", "أوت", "اوت", "غشت"],
-    9: ["سبتمبر", "أيلول", "ايلول", "شتنبر"],
-    10: ["أكتوبر", "اكتوبر", "تشرين الأول", "تشرين الاول", "تشرين 1", "تشرين أول", "اكتوبر"],
-    11: ["نوفمبر", "تشرين الثاني", "تشرين 2", "تشرين ثاني", "نونبر"],
-    12: ["ديسمبر", "كانون الأول", "كانون الاول", "كانون 1", "كانون أول", "دجنبر"],
-}.items():
-    for _name in _names:
-        _AR_MONTH_NAMES[ar_normalize(_name)] = _month
-
-_HIJRI_MONTHS: dict[str, int] = {}
-for _month, _names in {
-    1: ["محرم"],
-    2: ["صفر"],
-    3: ["ربيع الأول", "ربيع الاول", "ربيع أول"],
-    4: ["ربيع الآخر", "ربيع الثاني", "ربيع ثاني"],
-    5: ["جمادى الأولى", "جمادى الاولى", "جمادى الأول"],
-    6: ["جمادى الآخرة", "جمادى الثانية", "جمادى الاخرة"],
-    7: ["رجب"],
-    8: ["شعبان"],
-    9: ["رمضان"],
-    10: ["شوال"],
-    11: ["ذو القعدة", "ذي القعدة"],
-    12: ["ذو الحجة", "ذي الحجة"],
-}.items():
-    for _name in _names:
-        _HIJRI_MONTHS[ar_normalize(_name)] = _month
-
-_AL = r"(?<![\u0621-\u064a])"  # not preceded by an Arabic letter
-_AR = r"(?![\u0621-\u064a])"  # not followed by an Arabic letter
-
-
-def _alternation(names: dict[str, int]) -> str:
-    return "|".join(re.escape(n).replace(r"\ ", r"\s*") for n in sorted(names, key=len, reverse=True))
-
-
-_AR_MONTH_RE = _alternation(_AR_MONTH_NAMES)
-_HIJRI_RE = _alternation(_HIJRI_MONTHS)
-_AR_DMY = re.compile(
-    rf"(?P<d>\d{{1,2}})\s*(?:من\s+|/\s*)?{_AL}(?P<m>{_AR_MONTH_RE}){_AR}(?:\s*/\s*[\u0621-\u064a]+)?\s*[،,]?\s*(?:(?:عام|سنه)\s+)?(?P<y>\d{{4}})?"
-)
-_AR_MDY = re.compile(rf"{_AL}(?P<m>{_AR_MONTH_RE}){_AR}\s+(?P<d>\d{{1,2}})\s*[،,]\s*(?P<y>\d{{4}})")
-_HIJRI = re.compile(rf"(?P<d>\d{{1,2}})\s*(?:من\s+)?{_AL}(?P<m>{_HIJRI_RE}){_AR}\s*[،,]?\s*(?P<y>1[34]\d\d)\s*(?:ه|هـ|ھ)?")
-_NUM_YMD = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)")
-_NUM_DMY = re.compile(r"(?<!\d)(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>(?:19|20)\d{2})(?!\d)")
-_TIME = re.compile(
-    r"(?<!\d)(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ampm>ص|م|صباحا|مساء|am|pm|a\.m\.|p\.m\.)?(?![\d\u0621-\u064a])",
-    re.IGNORECASE,
-)
-_AR_RELATIVE_UNITS = {
-    "ثانيه": timedelta(seconds=1), "ثواني": timedelta(seconds=1), "ثوان": timedelta(seconds=1),
-    "دقيقه": timedelta(minutes=1), "دقائق": timedelta(minutes=1), "دقيقتين": timedelta(minutes=2), "دقيقتان": timedelta(minutes=2),
-    "ساعه": timedelta(hours=1), "ساعات": timedelta(hours=1), "ساعتين": timedelta(hours=2), "ساعتان": timedelta(hours=2),
-    "يوم": timedelta(days=1), "ايام": timedelta(days=1), "يومين": timedelta(days=2), "يومان": timedelta(days=2),
-    "اسبوع": timedelta(weeks=1), "اسابيع": timedelta(weeks=1), "اسبوعين": timedelta(weeks=2), "اسبوعان": timedelta(weeks=2),
-}  # fmt: skip
-_AR_RELATIVE = re.compile(
-    r"(?:منذ|قبل)\s+(?P<n>\d+\s+)?(?P<u>" + "|".join(sorted(_AR_RELATIVE_UNITS, key=len, reverse=True)) + r")(?![\u0621-\u064a])"
-)
-
-
-def _apply_time(day: date, text: str) -> ParsedDate:
-    m = _TIME.search(text)
-    if not m:
-        return ParsedDate(datetime(day.year, day.month, day.day), has_time=False)
-    hour, minute = int(m.group("h")), int(m.group("mi"))
-    second = int(m.group("s") or 0)
-    ampm = (m.group("ampm") or "").lower()
-    if ampm in ("م", "مساء", "pm", "p.m.") and hour < 12:
-        hour += 12
-    elif ampm in ("ص", "صباحا", "am", "a.m.") and hour == 12:
-        hour = 0
-    if hour > 23 or minute > 59 or second > 59:
-        return ParsedDate(datetime(day.year, day.month, day.day), has_time=False)
-    return ParsedDate(datetime(day.year, day.month, day.day, hour, minute, second), has_time=True)
-
-
-def _infer_year(month: int, day: int, base: datetime) -> int:
-    """A date written without a year is the latest one not after the fetch time."""
-    year = base.year
-    try:
-        if date(year, month, day) > base.date() + timedelta(days=1):
-            year -= 1
-    except ValueError:
-        pass
-    return year
-
-
-def parse_arabic(text: str, base: datetime) -> ParsedDate | None:
-    """Parse an Arabic (or numeric) date expression found anywhere in ``text``."""
-    t = ar_normalize(text)
-    m = _AR_RELATIVE.search(t)
-    if m:
-        unit = m.group("u")
-        delta = _AR_RELATIVE_UNITS[unit] * int(m.group("n") or 1)  # dual forms carry their 2
-        when = base - delta
-        return ParsedDate(when.replace(microsecond=0), has_time=delta < timedelta(days=1))
-    if re.search(rf"{_AL}امس{_AR}", t):
-        return _apply_time((base - timedelta(days=1)).date(), t)
-    if re.search(rf"{_AL}اليوم{_AR}", t) and not _AR_DMY.search(t):
-        return _apply_time(base.date(), t)
-    m = _HIJRI.search(t)
-    if m:
-        hmonth = _HIJRI_MONTHS[re.sub(r"\s+", " ", m.group("m"))]
-        try:
-            g = Hijri(int(m.group("y")), hmonth, int(m.group("d"))).to_gregorian()
-        except (ValueError, OverflowError):
-            return None
-        return _apply_time(date(g.year, g.month, g.day), t[m.end() :])
-    for regex in (_AR_DMY, _AR_MDY):
-        m = regex.search(t)
-        if m:
-            month = _AR_MONTH_NAMES.get(re.sub(r"\s+", " ", m.group("m")))
-            if month is None:
-                continue
-            day = int(m.group("d"))
-            year = int(m.group("y")) if m.group("y") else _infer_year(month, day, base)
-            try:
-                return _apply_time(date(year, month, day), t[m.end() :] or t)
-            except ValueError:
-                return None
-    for regex in (_NUM_YMD, _NUM_DMY):
-        m = regex.search(t)
-        if m:
-            try:
-                return _apply_time(date(int(m.group("y")), int(m.group("m")), int(m.group("d"))), t[m.end() :])
-            except ValueError:
-                return None
-    return None
-
-
-_HAS_TIME = re.compile(r"\d{1,2}[:h.]\d{2}|\b(ago|hour|hours|minute|minutes|heure|heures|minute|stunde|stunden|minuten|hora|horas|saat|dakika)\b", re.I)
-_LATIN_DATE_HINT = re.compile(r"\d")
-
-
-def parse_text_date(text: str, language: str | None, base: datetime, locales: list[str] | None = None) -> ParsedDate | None:
-    """Parse a date written in ``text`` (a byline, a date element) in ``language``."""
-    if not text or not text.strip():
-        return None
-    lang = (language or "").split("-")[0].lower()
-    if lang == "ar" or re.search("[\u0600-\u06ff]", text):
-        parsed = parse_arabic(text, base)
-        if parsed is not None:
-            return parsed
-        if lang == "ar":
-            return None
-    if not _LATIN_DATE_HINT.search(text) and "ago" not in text.lower() and "yesterday" not in text.lower():
-        return None
-    # Imported here, not at the top: dateparser costs 24 ms and 1.7 MB (37 modules) on top of what
-    # the crawler already imports, in every `scrapy` command and in the crawl's main process, where
-    # no text date is parsed (the extraction workers parse them; their warm-up loads it).
-    import dateparser
-    from dateparser.search import search_dates
-
-    settings: dict[str, Any] = {
-        "RELATIVE_BASE": base.replace(tzinfo=None),
-        "PREFER_DATES_FROM": "past",
-        "RETURN_AS_TIMEZONE_AWARE": False,
-        "PREFER_DAY_OF_MONTH": "first",
-    }
-    languages = [lang] if lang else None
-    if locales:
-        languages = sorted({loc.split("-")[0] for loc in locales} | set(languages or []))
-    candidate = text.strip()
-    if len(candidate) <= 60:
-        dt = dateparser.parse(candidate, languages=languages, settings=settings)
-        if dt is not None:
-            return ParsedDate(dt, has_time=bool(_HAS_TIME.search(candidate)))
-    found = search_dates(candidate[:300], languages=languages, settings=settings)
-    for substring, dt in found or []:
-        if re.search(r"\d", substring) or _HAS_TIME.search(substring):
-            return ParsedDate(dt, has_time=bool(_HAS_TIME.search(substring)))
-    return None
-
-
-def parse_iso(value: str) -> ParsedDate | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
-        if not m:
-            return None
-        try:
-            dt = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            return None
-        return ParsedDate(dt, has_time=False)
-    return ParsedDate(dt, has_time=len(value) > 10)
+MACHINE_SOURCES = ("jsonld", "meta", "time:datetime", "url", "htmldate")
 
 
 def parse_candidate(c: DateCandidate, language: str | None, base: datetime) -> ParsedDate | None:
-    if c.source.startswith(("jsonld", "meta", "time:datetime", "url", "htmldate")):
-        return parse_iso(c.raw) or parse_text_date(c.raw, language, base)
+    """Machine-readable values by :func:`~pipelines.datetext.parse_machine`, text in the page's ``language``."""
+    if c.source.startswith(MACHINE_SOURCES):
+        return parse_machine(c.raw, base)
     return parse_text_date(c.raw, language, base)
+
+
+def _evidence_days(candidates: list[DateCandidate], base: datetime) -> set[Any]:
+    """Days named by the page's machine-readable values (ISO only: cheap), to settle ambiguous text dates.
+
+    Not htmldate's guess: it may be its own reading of the same ambiguous text."""
+    days = set()
+    for c in candidates:
+        if c.source.startswith(MACHINE_SOURCES) and c.source != "htmldate":
+            parsed = parse_iso(c.raw)
+            if parsed is not None:
+                days.add(parsed.value.date())
+    return days
+
+
+def _settle(parsed: ParsedDate, evidence: set[Any], fits: Any) -> ParsedDate:
+    """The reading of an ambiguous numeric date to keep: the one the page's other evidence names,
+    else the plausible one (a swapped day and month often lands in the future), else the first."""
+    if parsed.alternative is None:
+        return parsed
+    other = ParsedDate(parsed.alternative, parsed.has_time)
+    first = ParsedDate(parsed.value, parsed.has_time)
+    if other.value.date() in evidence and first.value.date() not in evidence:
+        return other
+    if not fits(first) and fits(other):
+        return other
+    return first
 
 
 # --- resolution ---------------------------------------------------------------
@@ -505,13 +373,22 @@ def resolve_dates(
     max_future = timedelta(days=options.max_future_days)
     base = fetched.astimezone(tz).replace(tzinfo=None)
     result = DateResult()
+    evidence: set[Any] | None = None
+
+    def fits(parsed: ParsedDate) -> bool:
+        return plausible(parsed, fetched, tz, options.min_year, max_future)
+
     for c in candidates:
         if (c.kind == "published" and result.published) or (c.kind == "modified" and result.modified):
             continue
         parsed = parse_candidate(c, language, base)
         if parsed is None:
             continue
-        if not plausible(parsed, fetched, tz, options.min_year, max_future):
+        if parsed.alternative is not None:
+            if evidence is None:
+                evidence = _evidence_days(candidates, base)
+            parsed = _settle(parsed, evidence, fits)
+        if not fits(parsed):
             if on_implausible is not None:
                 on_implausible(c, parsed)
             continue
@@ -521,6 +398,22 @@ def resolve_dates(
         else:
             result.modified, result.modified_source = text, c.source
     return result
+
+
+def find_published(
+    tree: Any,
+    url: str,
+    *,
+    language: str | None,
+    fetched_at: datetime,
+    ld: dict[str, Any] | None = None,
+    meta: MetaIndex | None = None,
+    options: DateOptions | None = None,
+) -> DateResult:
+    """The page's publication date as the dates step would find it (article detection uses this:
+    one date finder).  Stops at the first plausible published value; no htmldate guess."""
+    candidates = [c for c in collect_candidates(tree, ld or {}, url, meta=meta) if c.kind == "published"]
+    return resolve_dates(candidates, fetched_at=fetched_at.isoformat(), language=language, timezone=None, options=options)
 
 
 class DatesPipeline:

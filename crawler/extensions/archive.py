@@ -15,13 +15,14 @@ page for the WACZ and the article key in the site state; on ``spider_closed``
 it waits for the I/O thread, closes the open WARC file (which hands it to the
 store), saves the site state, packs the crawl, sends what is still pending to
 a remote store and rewrites the manifest with the end time, finish reason,
-counts, WARC files and final stats (secrets redacted, :mod:`crawler.manifest`).
+counts, WARC files, the candidate pages the spider rejected (:data:`crawler.signals.page_rejected`,
+``rejected_pages``) and final stats (secrets redacted, :mod:`crawler.manifest`).
 
 Settings read: ``ARCHIVE_URI``, ``ARCHIVE_CRAWL_ID``, ``JOBDIR``, ``REDIS_URL``,
 ``ARCHIVE_IO_THREAD``, ``ARCHIVE_WARC_PREFIX``, ``ARCHIVE_WARC_MAX_SIZE``,
 ``ARCHIVE_WARC_GZIP_LEVEL``, ``ARCHIVE_WARC_TEMP_DIR``, ``ARCHIVE_OPERATOR``,
 ``ARCHIVE_DEDUP_ENABLED``, ``ARCHIVE_PACKAGE_ENABLED``,
-``ARCHIVE_SPOOL_CLOSE_TIMEOUT``, ``NEWS_CONTACT_URL``, ``USER_AGENT``,
+``ARCHIVE_SPOOL_CLOSE_TIMEOUT``, ``ARCHIVE_MANIFEST_MAX_REJECTED``, ``NEWS_CONTACT_URL``, ``USER_AGENT``,
 ``ROBOTSTXT_OBEY`` (and the storage backend's own settings).
 Stats: ``process/cpu_s`` and ``process/peak_rss_mb`` (CPU seconds and peak RSS of the
 crawler process, set at the end), ``archive/upload/*``; and those of the parts it owns.
@@ -85,6 +86,10 @@ class ArchiveExtension:
         # WARCs and manifest, and the crawl is packed once all are done (scrapy archive-pack).
         self.worker = f"{slug(socket.gethostname(), 'host')}-{os.getpid()}" if settings.get("REDIS_URL") else None
         self.articles_written = 0
+        # Candidate pages the spider's heuristics rejected (signal page_rejected): the first N, and how many.
+        self.max_rejected = settings.getint("ARCHIVE_MANIFEST_MAX_REJECTED")
+        self.rejected: list[dict[str, str]] = []
+        self.rejected_total = 0
         self.closed = False
         stats = crawler.stats
         self.io = ArchiveIO(settings.getbool("ARCHIVE_IO_THREAD"))
@@ -122,6 +127,7 @@ class ArchiveExtension:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.article_stored, signal=archive_signals.article_stored)
+        crawler.signals.connect(ext.page_rejected, signal=archive_signals.page_rejected)
         return ext
 
     def _warcinfo(self) -> dict[str, str]:
@@ -149,6 +155,11 @@ class ArchiveExtension:
         self.packager.add_page(item.url, item.fetched_at, item.title, item.id)
         if item.warc is not None:
             self.state.article_stored(item.url, key)
+
+    def page_rejected(self, url: str, reason: str) -> None:
+        self.rejected_total += 1
+        if len(self.rejected) < self.max_rejected:
+            self.rejected.append({"url": url, "reason": reason})
 
     def spider_opened(self) -> None:
         self._write(self.manifest("running"))
@@ -235,6 +246,7 @@ class ArchiveExtension:
                 "warc_bytes": sum(f["bytes"] for f in files),
             },
             "warc_files": files,
+            "rejected_pages": {"total": self.rejected_total, "listed": list(self.rejected)},
             "stats": jsonable(dict(sorted(stats.items()))),
         }
 

@@ -26,16 +26,14 @@ known articles are skipped on re-crawls (:mod:`crawler.middlewares.known`),
 interrupted crawls resume (:mod:`crawler.middlewares.resume`), Redis and the
 User-Agent are set up by :mod:`crawler.addon`.
 
-Settings read: ``NEWS_LINK_DEPTH``, ``NEWS_FOLLOW_ARTICLE_LINKS``, ``NEWS_GUESS_SITEMAPS``,
-``NEWS_ARTICLE_MIN_PARAGRAPHS``, ``NEWS_ARTICLE_MIN_CHARS``, ``ROBOTSTXT_OBEY``,
-``DOWNLOAD_MAXSIZE``, ``NEWS_MAX_LINKS_PER_PAGE``, ``NEWS_MAX_FEED_ITEMS``.
+Settings read: ``NEWS_LINK_DEPTH``, ``NEWS_FOLLOW_ARTICLE_LINKS``, ``NEWS_GUESS_SITEMAPS``, ``NEWS_ARTICLE_MIN_*``,
+``NEWS_ARTICLE_BRIEF_MIN_CHARS``, ``ROBOTSTXT_OBEY``, ``DOWNLOAD_MAXSIZE``, ``NEWS_MAX_LINKS_PER_PAGE``, ``NEWS_MAX_FEED_ITEMS``.
 
-Stats: ``news/pages/article``, ``news/pages/other``, ``news/links/capped``, ``news/feeds/capped``,
-``news/sitemaps/entities_ignored``, ``news/sitemaps/malformed``,
+Stats: ``news/pages/article``, ``news/pages/other``, ``news/pages/rejected/{reason}`` (signal ``page_rejected`` for
+candidates), ``news/links/capped``, ``news/feeds/capped``, ``news/sitemaps/entities_ignored``, ``news/sitemaps/malformed``,
 ``news/sitemaps/too_large``, ``news/urls/tracking_stripped``, ``news/urls/escaped``, ``news/urls/long``,
-``news/skipped/out_of_window``, ``news/skipped/excluded``,
-``news/sitemaps/parsed``, ``news/sitemaps/invalid``, ``news/feeds/parsed``,
-``news/feeds/invalid``, ``news/requests/{seed,sitemap,feed,link,robots}``.
+``news/skipped/out_of_window``, ``news/skipped/excluded``, ``news/sitemaps/parsed``, ``news/sitemaps/invalid``,
+``news/feeds/parsed``, ``news/feeds/invalid``, ``news/requests/{seed,sitemap,feed,link,robots}``.
 """
 
 from __future__ import annotations
@@ -53,6 +51,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 
+from crawler import signals as news_signals
 from crawler.detection import classify_page, classify_url
 from crawler.discovery import (
     Issue,
@@ -148,6 +147,7 @@ class NewsSpider(Spider):
         self.guess_sitemaps = s.getbool("NEWS_GUESS_SITEMAPS")
         self.min_paragraphs = s.getint("NEWS_ARTICLE_MIN_PARAGRAPHS")
         self.min_chars = s.getint("NEWS_ARTICLE_MIN_CHARS")
+        self.brief_min_chars = s.getint("NEWS_ARTICLE_BRIEF_MIN_CHARS")
         self.max_sitemap_size = s.getint("DOWNLOAD_MAXSIZE")
         self.obey_robots = s.getbool("ROBOTSTXT_OBEY")
         self.max_links = s.getint("NEWS_MAX_LINKS_PER_PAGE")
@@ -337,16 +337,18 @@ class NewsSpider(Spider):
             return
         stats = self.crawler.stats
         depth = response.meta.get("link_depth", 0)
-        verdict = classify_page(
-            response.body, response.url, self.profile, min_paragraphs=self.min_paragraphs, min_chars=self.min_chars,
-            tree=tree,
-        )
+        verdict = classify_page(response.body, response.url, self.profile, min_paragraphs=self.min_paragraphs,
+                                min_chars=self.min_chars, brief_min_chars=self.brief_min_chars, tree=tree)
         if verdict.is_article:
             stats.inc_value("news/pages/article")
             yield self._page_item(response, verdict.reason)
         else:
             stats.inc_value("news/pages/other")
             logger.debug("Not an article (%s): %s", verdict.reason, response.url)
+            if verdict.reason.startswith("heuristic:"):  # the heuristics' rejections, counted; candidates listed
+                stats.inc_value(f"news/pages/rejected/{verdict.reason.removeprefix('heuristic:')}")
+                if verdict.candidate:
+                    self.crawler.signals.send_catch_log(news_signals.page_rejected, url=response.url, reason=verdict.reason)
         found = outlinks(response)
         # Feeds announced by the page.
         for feed in page_feeds(tree, response.url):
