@@ -36,7 +36,17 @@ from crawler.detection import MetaIndex, jsonld_objects, meta_content, meta_inde
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
 from pipelines.charset import decode_html_checked
-from pipelines.cleaning import CleanContext, Cleaner, DomLookup, block_hash, normalize, strip_icon_prefix
+from pipelines.cleaning import (
+    CleanContext,
+    Cleaner,
+    DomLookup,
+    block_hash,
+    has_holes,
+    keep_empty_tails,
+    normalize,
+    repair_holes,
+    strip_icon_prefix,
+)
 from pipelines.dates import DateCandidate, collect_candidates
 from pipelines.language import choose_language
 from pipelines.options import ExtractOptions
@@ -241,9 +251,11 @@ def extract_article(
     # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
     t1 = clock()
     removed = cleaner.prune_dom(tree, page.drop_selectors)
+    keep_empty_tails(tree)  # precision mode would take the words after an empty element with it
     ctx.dom = DomLookup(tree)
     t2 = clock()
-    paragraph_chars = sum(len(" ".join(p.text_content().split())) for p in tree.iter("p"))
+    paragraphs = [" ".join(p.text_content().split()) for p in tree.iter("p")]
+    paragraph_chars = sum(map(len, paragraphs))
 
     def run(favor_precision: bool, fast: bool) -> list[str]:
         doc = trafilatura.bare_extraction(
@@ -266,17 +278,25 @@ def extract_article(
         if not options.fast and options.compare_below_chars <= 0:
             return run(favor_precision, False)
         lines = run(favor_precision, True)
-        if not options.fast and sum(map(len, lines)) < options.compare_below_chars:
+        # Also when it found a fraction of a long page's paragraph text (EXTRACT_COMPARE_BELOW_SHARE).
+        # (Default mode only: in precision mode the comparison keeps the fast result on such pages.)
+        share = 0.0 if favor_precision else options.compare_below_share
+        below = max(options.compare_below_chars, share * paragraph_chars)
+        if not options.fast and sum(map(len, lines)) < below:
             lines = run(favor_precision, False)
         return lines
 
     doc = page_metadata(tree, canonical_url)
     lines = cascade(options.favor_precision)
+    lines2: list[str] | None = None
     if options.favor_precision and sum(map(len, lines)) < 0.3 * paragraph_chars:
         # Precision mode sometimes drops the whole body: take the default run if it finds much more.
         lines2 = cascade(False)
         if sum(map(len, lines2)) > 2 * sum(map(len, lines)):
             lines = lines2
+    if options.favor_precision and lines is not lines2 and has_holes(lines, paragraphs):
+        # Precision mode cut words out of a paragraph: mend such lines from the default mode's run.
+        lines = repair_holes(lines, lines2 if lines2 is not None else run(False, True))
     # Layer 2: block rules.
     t3 = clock()
     blocks, cut = cleaner.clean_blocks(lines, ctx)

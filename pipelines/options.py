@@ -9,7 +9,7 @@ them.  Given no settings, both read the project's defaults
 
 Settings read: ``EXTRACT_MIN_TEXT_CHARS``, ``EXTRACT_MAX_ELEMENTS``,
 ``EXTRACT_FAVOR_PRECISION``, ``EXTRACT_FAVOR_RECALL``, ``EXTRACT_FAST``,
-``EXTRACT_COMPARE_BELOW_CHARS``, ``EXTRACT_WORKERS``, ``EXTRACT_TIMEOUT``,
+``EXTRACT_COMPARE_BELOW_CHARS``, ``EXTRACT_COMPARE_BELOW_SHARE``, ``EXTRACT_WORKERS``, ``EXTRACT_TIMEOUT``,
 ``DATES_ENABLED``, ``DATES_DEFAULT_TIMEZONE``, ``DATES_MIN_YEAR``,
 ``DATES_MAX_FUTURE_DAYS``.
 """
@@ -44,6 +44,8 @@ class ExtractOptions:
     fast: bool
     # Fast mode first; the comparison only when fast mode finds fewer characters (EXTRACT_COMPARE_BELOW_CHARS).
     compare_below_chars: int
+    # ... or fewer than this share of the page's <p> text (EXTRACT_COMPARE_BELOW_SHARE; 0: characters only).
+    compare_below_share: float
     workers: int  # EXTRACT_WORKERS as a number of processes ("auto": one per core; 0: in the reactor process)
     timeout: float  # EXTRACT_TIMEOUT: seconds a page may keep a worker busy
 
@@ -60,6 +62,7 @@ class ExtractOptions:
             favor_recall=settings.getbool("EXTRACT_FAVOR_RECALL"),
             fast=settings.getbool("EXTRACT_FAST"),
             compare_below_chars=settings.getint("EXTRACT_COMPARE_BELOW_CHARS"),
+            compare_below_share=settings.getfloat("EXTRACT_COMPARE_BELOW_SHARE"),
             # Unset or empty (-s EXTRACT_WORKERS=) means "auto" as well.
             workers=(os.cpu_count() or 1) if workers in (None, "", "auto") else int(workers),
             timeout=settings.getfloat("EXTRACT_TIMEOUT"),
