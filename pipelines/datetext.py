@@ -153,18 +153,26 @@ def _infer_year(month: int, day: int, base: datetime) -> int:
     return year
 
 
+_RELATIVE_MAX_CHARS = 60
+
+
 def parse_arabic(text: str, base: datetime) -> ParsedDate | None:
-    """Parse an Arabic (or numeric) date expression found anywhere in ``text``."""
+    """Parse an Arabic (or numeric) date expression found anywhere in ``text``.
+
+    Relative forms ("منذ ساعتين", "أمس", "اليوم") only in a short text (a date element, up to
+    ``_RELATIVE_MAX_CHARS``): in running text "اليوم" is "today" of the story, not a date.
+    """
     t = ar_normalize(text)
-    m = _AR_RELATIVE.search(t)
+    short = len(t) <= _RELATIVE_MAX_CHARS
+    m = _AR_RELATIVE.search(t) if short else None
     if m:
         unit = m.group("u")
         delta = _AR_RELATIVE_UNITS[unit] * int(m.group("n") or 1)  # dual forms carry their 2
         when = base - delta
         return ParsedDate(when.replace(microsecond=0), has_time=delta < timedelta(days=1))
-    if re.search(rf"{_AL}امس{_AR}", t):
+    if short and re.search(rf"{_AL}امس{_AR}", t):
         return _apply_time((base - timedelta(days=1)).date(), t)
-    if re.search(rf"{_AL}اليوم{_AR}", t) and not _AR_DMY.search(t):
+    if short and re.search(rf"{_AL}اليوم{_AR}", t) and not _AR_DMY.search(t):
         return _apply_time(base.date(), t)
     m = _HIJRI.search(t)
     if m:
@@ -327,7 +335,8 @@ def parse_text_date(text: str, language: str | None, base: datetime, locales: li
         except ValueError:
             continue
         for substring, dt in found or []:
-            if (re.search(r"\d", substring) or _HAS_TIME.search(substring)) and _names_a_day(substring):
+            # In running text, a day and a year (or a time, or "2 hours ago"): "0 of a plain story" is no date.
+            if (len(re.findall(r"\d+", substring)) >= 2 or _HAS_TIME.search(substring)) and _names_a_day(substring):
                 return ParsedDate(dt, has_time=bool(_HAS_TIME.search(substring)))
     return numeric
 

@@ -251,3 +251,92 @@ def test_following_texts_are_the_xpaths_first_thirty() -> None:
     assert checked > 100
     assert following_texts(trees[0].xpath("//h1")[0], 10) == ["tail", "after script", "By ", "Jane", " on ", "3 March",
                                                              "next block"]
+
+
+# --- mechanisms seen on real pages (small snippets in their style) ---------------------------------
+
+def _page_dates(html: str, url: str = "https://news.example.org/a/story", language: str | None = None,
+                fetched: str = "2024-06-15T12:00:00+00:00"):
+    tree = lxml_html.fromstring(html)
+    lang = language or (tree.xpath("/html/@lang") or [None])[0]
+    return resolve_dates(collect_candidates(tree, {}, url), fetched_at=fetched, language=lang, timezone=None)
+
+
+def test_machine_metadata_outranks_an_english_byline_on_a_german_page():
+    """A German-declared page with an English CMS byline: the meta wins, and the byline alone is read as English."""
+    byline = '<div class="byline">By Anna Schmidt | Updated May 3, 2024 4:38 PM</div>'
+    html = (f'<html lang="de"><head><meta property="article:published_time" content="2024-04-30 16:38:37 +02:00"></head>'
+            f"<body><h1>Schlagzeile</h1>{byline}<p>Text.</p></body></html>")
+    result = _page_dates(html)
+    assert (result.published, result.published_source) == ("2024-04-30T16:38:37+02:00", "meta:article:published_time")
+    alone = _page_dates(f'<html lang="de"><body><h1>Schlagzeile</h1>{byline}</body></html>')
+    assert alone.published == "2024-05-03T16:38:00+00:00"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("2024-04-30T16:38:37+0200", "2024-04-30T16:38:37+02:00"),
+    ("2024-04-30T16:38:37.1234567Z", "2024-04-30T16:38:37.123456+00:00"),
+    ("'2024-04-30'", "2024-04-30"),
+    ("1714488000", "2024-04-30T14:40:00+00:00"),
+    ("Tue, 30 Apr 2024 16:38:37 GMT", "2024-04-30T16:38:37+00:00"),
+])
+def test_machine_values_in_their_web_variants(raw, expected):
+    result = _resolve([("published", "meta:date", raw)])
+    assert result.published == expected
+
+
+def test_dotted_date_in_a_longer_byline_is_day_first():
+    """dd.mm.yyyy inside a byline of 60+ characters (dateparser's search read it month first)."""
+    parsed = parse_text_date("Von Max Müller, Berlin 03.04.2024, 10:00 Uhr · Lesezeit 3 Minuten", "de", BASE)
+    assert parsed is not None and parsed.value.strftime("%Y-%m-%dT%H:%M") == "2024-04-03T10:00"
+    parsed = parse_text_date("By Max Mueller in Berlin, published 03.04.2024 at 10:00, updated later that day", "en", BASE)
+    assert parsed is not None and parsed.value.date().isoformat() == "2024-04-03"
+
+
+def test_ambiguous_numeric_date_follows_the_other_evidence():
+    """03/04/2024 on an en-GB page is 3 April; the URL names 4 March: the reading that agrees wins."""
+    html = '<html lang="en-GB"><body><h1>Headline</h1><div class="date">Published 03/04/2024</div></body></html>'
+    assert _page_dates(html).published == "2024-04-03"
+    tree_url = "https://news.example.org/2024/03/04/story"
+    assert _page_dates(html, url=tree_url).published == "2024-03-04"
+    # en-US reads month first; a reading after the fetch time gives way to the other one.
+    us = html.replace("en-GB", "en-US").replace("03/04/2024", "06/07/2024")
+    assert _page_dates(us).published == "2024-06-07"
+    late = html.replace("03/04/2024", "11/06/2024")  # en-GB: 11 June; the other reading, 6 November, is in the future
+    assert _page_dates(late).published == "2024-06-11"
+    us_late = us.replace("06/07/2024", "07/06/2024")  # en-US: 6 July — after the fetch (15 June): 7 June instead
+    assert _page_dates(us_late).published == "2024-06-07"
+
+
+def test_the_article_date_wins_over_a_related_items_date():
+    """A teaser bar before the article (link + <time>) and a related list after it: the header's date is taken."""
+    html = """<html lang="en"><body>
+    <div class="trending"><a href="/b"><span class="date">June 14, 2024</span> Other story</a>
+      <a href="/c"><time datetime="2024-06-13T08:00:00Z">June 13</time> Third story</a></div>
+    <article><header><h1>The real headline</h1><div class="meta">By Reporter · June 2, 2024</div></header>
+      <p>Body text of the article.</p>
+      <ul class="related"><li><a href="/d">Older</a> <span class="date">May 1, 2024</span></li></ul></article>
+    </body></html>"""
+    result = _page_dates(html)
+    assert result.published == "2024-06-02", result
+    assert result.published_source == "byline:heuristic"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("الثلاثاء ٢٤ من آذار ٢٠٢٠", "2020-03-24"),
+    ("نشر في ٢٤ من آذار ٢٠٢٠ - ١٠:٣٠", "2020-03-24T10:30"),
+    ("دمشق - ٣ تشرين الثاني ٢٠٢١", "2021-11-03"),
+    ("١٠/٠٣/٢٠٢٢", "2022-03-10"),  # numeric Arabic dates are day first
+])
+def test_arabic_indic_levantine_dates(text, expected):
+    parsed = parse_text_date(text, "ar", BASE)
+    assert parsed is not None
+    got = parsed.value.strftime("%Y-%m-%dT%H:%M") if "T" in expected else parsed.value.date().isoformat()
+    assert got == expected
+
+
+def test_today_in_running_arabic_text_is_not_a_date():
+    """"اليوم" in a story's first sentences is not the publication date (it would be the fetch date)."""
+    snippet = "عنوان الخبر قال مسؤولون اليوم إن المعبر سيبقى مغلقا حتى إشعار آخر بسبب الأوضاع الأمنية في المنطقة"
+    assert parse_text_date(snippet, "ar", BASE) is None
+    assert parse_text_date("اليوم 10:30", "ar", BASE) is not None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from crawler.detection import classify_page, classify_url
@@ -71,3 +73,86 @@ def test_tracking_params_and_ids():
     assert article_id(url) == article_id("https://example.org/a/b?id=3")
     assert article_id("https://example.org/a/b?id=4") != article_id(url)
     assert len(article_id(url)) == 24
+
+
+# --- unmarked pages (no JSON-LD, no og:type): briefs, Arabic-Indic dates, and what must stay non-articles ---
+
+AR_BRIEF = """<html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>إغلاق معبر باب الهوى أمام المسافرين</title></head><body>
+<nav><a href="/">الرئيسية</a> <a href="/archives/category/news">أخبار</a></nav>
+<div class="post"><h1>إغلاق معبر باب الهوى أمام المسافرين</h1>
+<span class="post-date">الثلاثاء ٢٤ من آذار ٢٠٢٠</span>
+<p>دمشق - عنب بلدي</p>
+<p>أعلنت إدارة معبر باب الهوى الحدودي مع تركيا إغلاقه أمام حركة المسافرين حتى إشعار آخر.</p>
+<p>وقالت الإدارة في بيان إن القرار جاء ضمن إجراءات الوقاية من فيروس كورونا المستجد في الشمال السوري.</p>
+<p>ويستمر عبور الشاحنات التجارية والمساعدات الإنسانية عبر المعبر بشكل طبيعي بحسب البيان.</p>
+</div><footer><p>جميع الحقوق محفوظة لعنب بلدي ٢٠٢٠</p></footer></body></html>"""
+
+EN_BRIEF = """<html lang="en"><head><title>Syria closes schools over virus fears</title></head><body>
+<header><a href="/">Home</a></header>
+<h1>Syria closes schools over virus fears</h1>
+<p>DAMASCUS, March 24 (Reuters) - Syria closed schools and universities on Tuesday as a precaution.</p>
+<p>The government also suspended public transport between provinces, state media said.</p>
+<p>No cases of the disease have been officially reported in the country so far.</p>
+</body></html>"""
+
+
+def test_arabic_brief_with_arabic_indic_date_is_an_article():
+    """Its only date is "٢٤ من آذار ٢٠٢٠" (Levantine month, Arabic-Indic digits): the dates step's finder reads it."""
+    verdict = classify_page(AR_BRIEF, "https://www.example-news.org/archives/372146")
+    assert verdict.is_article, verdict
+    assert verdict.reason == "heuristic:headline+brief+date"
+
+
+def test_arabic_indic_date_alone_is_a_date_signal():
+    """A full-length unmarked article whose only date is in Arabic-Indic digits (once rejected as no-date)."""
+    body = "".join(f"<p>{'نص الخبر الكامل عن الأوضاع الميدانية في المنطقة الشمالية من البلاد اليوم. ' * 2}</p>" for _ in range(4))
+    html = f'<html lang="ar"><body><h1>عنوان الخبر</h1><div class="meta">نشر في ٢٤ آذار ٢٠٢٠</div>{body}</body></html>'
+    assert classify_page(html, "https://www.example-news.org/archives/1").reason == "heuristic:headline+paragraphs+date"
+    undated = html.replace("نشر في ٢٤ آذار ٢٠٢٠", "")
+    verdict = classify_page(undated, "https://www.example-news.org/archives/1")
+    assert (verdict.is_article, verdict.reason, verdict.candidate) == (False, "heuristic:no-date", True)
+
+
+def test_english_brief_with_dateline_is_an_article():
+    verdict = classify_page(EN_BRIEF, "https://wire.example.com/world/syria-schools-idUSKBN21B1XY")
+    assert verdict.is_article, verdict
+    assert verdict.reason.startswith("heuristic:headline+brief+")
+    # The dateline alone (no date anywhere) still marks a news brief.
+    no_date = EN_BRIEF.replace("DAMASCUS, March 24 (Reuters) -", "DAMASCUS (Reuters) -")
+    assert classify_page(no_date, "https://wire.example.com/world/syria-schools").reason == "heuristic:headline+brief+dateline"
+
+
+def test_future_date_is_no_date():
+    """The same finder refuses dates after the fetch time, as the dates step does."""
+    html = EN_BRIEF.replace("DAMASCUS, March 24 (Reuters) -", "").replace(
+        "</h1>", "</h1><span class='date'>March 24, 2020</span>")
+    url = "https://wire.example.com/world/syria-schools"
+    assert classify_page(html, url).is_article
+    verdict = classify_page(html, url, fetched_at=datetime(2020, 1, 1, tzinfo=UTC))
+    assert verdict.reason == "heuristic:no-date"
+
+
+def test_unmarked_category_listing_is_not_an_article():
+    """Teasers (linked headline + summary + date) at a URL that does not say "category"."""
+    items = "".join(
+        f'<div class="item"><h2><a href="/world/story-{i}">Story number {i} about the regional talks</a></h2>'
+        f'<span class="date">March {i + 1}, 2020</span>'
+        f"<p>Summary of story {i}: delegations met again to discuss the ceasefire terms and the return of refugees.</p></div>"
+        for i in range(6)
+    )
+    html = f'<html lang="en"><body><h1>World</h1>{items}</body></html>'
+    verdict = classify_page(html, "https://www.example-news.org/world/")
+    assert (verdict.is_article, verdict.reason, verdict.candidate) == (False, "heuristic:listing", False)
+
+
+def test_contact_and_tag_pages_are_not_articles():
+    contact = ('<html lang="en"><body><h1>Contact us</h1><p>Email: desk@example-news.org</p>'
+               "<p>Phone: +963 11 000 0000</p><p>Address: Baghdad Street, Damascus</p></body></html>")
+    verdict = classify_page(contact, "https://www.example-news.org/contact-us/")
+    assert (verdict.is_article, verdict.reason, verdict.candidate) == (False, "heuristic:too-little-text", False)
+    tag = AR_BRIEF.replace("<h1>", "<h1>وسم: ")
+    verdict = classify_page(tag, "https://www.example-news.org/tag/idlib/")
+    assert (verdict.is_article, verdict.reason) == (False, "url:listing")
+    about = f'<html lang="en"><body><h1>About us</h1>{PARAS}</body></html>'
+    verdict = classify_page(about, "https://www.example-news.org/about-us/")
+    assert (verdict.is_article, verdict.reason) == (False, "heuristic:no-date")
