@@ -51,6 +51,7 @@ from pipelines.dates import DateCandidate, collect_candidates
 from pipelines.language import choose_language
 from pipelines.options import ExtractOptions
 from pipelines.pagemeta import page_metadata
+from pipelines.scriptbody import SCRIPT_BODY_BELOW_CHARS, script_body
 
 ARTICLE_JSONLD_KEYS = ("headline", "datePublished", "articleBody", "author")
 
@@ -297,6 +298,12 @@ def extract_article(
     if options.favor_precision and lines is not lines2 and has_holes(lines, paragraphs):
         # Precision mode cut words out of a paragraph: mend such lines from the default mode's run.
         lines = repair_holes(lines, lines2 if lines2 is not None else run(False, True))
+    body_source = "html"
+    if sum(map(len, lines)) < SCRIPT_BODY_BELOW_CHARS:
+        # The HTML held (almost) no body text: the page may carry it in a script (pipelines/scriptbody.py).
+        found = script_body(tree, ld)
+        if found is not None and sum(map(len, found[1])) >= max(options.min_text_chars, 2 * sum(map(len, lines))):
+            body_source, lines = found
     # Layer 2: block rules.
     t3 = clock()
     blocks, cut = cleaner.clean_blocks(lines, ctx)
@@ -368,6 +375,7 @@ def extract_article(
             "version": trafilatura.__version__,
             "profile": page.profile,
             "detection": page.detection,
+            "source": body_source,  # where the body text came from: html, jsonld or embedded-json
         },
         removed=[r.as_dict() for r in removed],
         blocks=blocks,

@@ -399,7 +399,7 @@ class Cleaner:
         # (an imperative opening one of its sentences, or a call to action), or a block inside a
         # donation container or made of links.  A news paragraph about a donation has none of these.
         in_box = info is not None and (bool(info.tokens & rules.dom.get("donation", set())) or info.link_ratio > 0.8)
-        calls = imperative or rules.cta.search(norm) is not None or self._imperative_sentence(norm)
+        calls = imperative or rules.cta.search(norm) or self._imperative_sentence(norm)
         shaped = in_box or (calls and n <= 300)
         return score, shaped and addressed and (hits > 0 or (site_ref and imperative))
 
