@@ -456,9 +456,7 @@ class Cleaner:
             hits = rules.phrase_hits(a) + rules.phrase_hits(b)
             addressed = any(rules.address.search(x) or rules.don_imperative.search(x) for x in (a, b))
             weak = any(rules.weak.search(x) for x in (a, b))
-            # ... and one of them calls on the reader (an appeal's shape, not its vocabulary alone).
-            calls = any(rules.don_imperative.search(x) or rules.cta.search(x) or self._imperative_sentence(x) for x in (a, b))
-            if hits and addressed and weak and calls:
+            if hits and addressed and weak:
                 verdicts[i] = verdicts[i + 1] = ("donation", "donation-appeal-pair")
         # Appeals and sign-up boxes come as runs of short lines: extend a removed
         # line to its short neighbours that carry the same vocabulary and no reported speech.

@@ -120,7 +120,7 @@ def test_full_pass_when_fast_pass_finds_a_fraction_of_a_long_page(monkeypatch) -
     lead = "<p>" + " ".join(SENTENCES) + "</p>"
     rest = "".join(f"<div class='teaser-text'><p>{s} {s}</p></div>" for s in SENTENCES * 3)
     base = ExtractOptions.from_settings()
-    assert base.compare_below_share == 0.5
+    assert base.compare_below_share == 0.2
     options = dataclasses.replace(base, favor_precision=False)
     extract_article(page(f"<article>{lead}</article><section>{rest}</section>"), options)
     assert seen[0] == (False, True)
