@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import time
 from datetime import datetime
 from typing import Any
@@ -35,6 +34,7 @@ from trafilatura.utils import is_dubious_html, repair_faulty_html
 from crawler.detection import MetaIndex, jsonld_objects, meta_content, meta_index
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
+from pipelines.authors import choose_authors, split_authors  # noqa: F401  (split_authors: re-exported)
 from pipelines.charset import decode_html_checked
 from pipelines.cleaning import (
     CleanContext,
@@ -48,9 +48,10 @@ from pipelines.cleaning import (
     strip_icon_prefix,
 )
 from pipelines.dates import DateCandidate, collect_candidates
+from pipelines.headline import choose_title, site_keys
 from pipelines.language import choose_language
 from pipelines.options import ExtractOptions
-from pipelines.pagemeta import page_metadata
+from pipelines.pagemeta import extract_author, page_metadata
 from pipelines.scriptbody import SCRIPT_BODY_BELOW_CHARS, script_body
 
 ARTICLE_JSONLD_KEYS = ("headline", "datePublished", "articleBody", "author")
@@ -142,26 +143,6 @@ def _unique(values: list[str]) -> list[str]:
     return list(seen)
 
 
-_BYLINE_PREFIX = re.compile(
-    r"^\s*(?:by|written by|reporting by|words by|par|von|por|yazan|بقلم|كتب|كتبت|إعداد|اعداد|تحرير|تقرير)\s*[:：]?\s+",
-    re.IGNORECASE,
-)
-_AUTHOR_SPLIT = re.compile(r"\s*(?:\||،|,|;|/|&|\band\b|\bet\b|\bund\b|\by\b|\bve\b|\s و\s)\s*", re.IGNORECASE)
-
-
-def split_authors(values: list[str]) -> list[str]:
-    """Bylines into names: "بقلم جنى العيسى | ديانا رحيمة" → ["جنى العيسى", "ديانا رحيمة"]."""
-    out: list[str] = []
-    for value in values:
-        value = " ".join(value.split())
-        for part in _AUTHOR_SPLIT.split(value):
-            name = _BYLINE_PREFIX.sub("", part).strip(" -–—:")
-            if name and not re.search(r"\d", name) and len(name) <= 80:
-                out.append(name)
-    return _unique(out)
-
-
-
 def iso_datetime(value: str | None) -> str | None:
     """Normalise an ISO-ish date string; keeps the offset; None if unparsable."""
     if not value:
@@ -248,6 +229,8 @@ def extract_article(
         drop_text_patterns=list(page.drop_text_patterns),
     )
     candidates = collect_candidates(tree, ld, page.url, page.date_selector, meta=meta)
+    sites = site_keys(tree, ld, meta, page.url)
+    headline = choose_title(tree, ld, meta, page.url, sites=sites)  # pipelines/headline.py
 
     # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
     t1 = clock()
@@ -321,11 +304,9 @@ def extract_article(
     if htmldate_guess:
         candidates.append(DateCandidate("published", "htmldate", htmldate_guess))
 
-    authors = _names(ld.get("author"))
     byline = getattr(doc, "author", None)
-    if not authors and isinstance(byline, str):
-        authors = byline.split(";")
-    authors = split_authors(authors)
+    authors = choose_authors(ld.get("author"), byline if isinstance(byline, str) else None,
+                             lambda: extract_author(tree), sites)
     language = choose_language(
         [
             (tree.xpath("/html/@lang") or [None])[0],
@@ -345,7 +326,7 @@ def extract_article(
     )
     section = ld.get("articleSection")
     categories = _unique(_names(section) + meta_sections + list(getattr(doc, "categories", None) or []))
-    title = (ld.get("headline") if isinstance(ld.get("headline"), str) else None) or getattr(doc, "title", None)
+    title = headline or getattr(doc, "title", None)
 
     return ArticleItem(
         charset_fix=charset_fix,

@@ -58,3 +58,18 @@ def test_page_metadata():
     assert article.categories[:2] == ["محليات", "اقتصاد"]
     assert article.canonical_url == "https://x.org/news/1"
     assert article.description == "وصف المقال"
+
+
+def test_record_title_and_authors_come_from_the_choosers():
+    ld = {"@type": "NewsArticle", "headline": "درعا.. احتجاجات على انقطاع الكهرباء &#8211; عنب بلدي",
+          "author": {"@type": "Organization", "name": "عنب بلدي"}}
+    html = (
+        "<html><head><title>درعا.. احتجاجات على انقطاع الكهرباء - عنب بلدي</title>"
+        "<meta property='og:site_name' content='عنب بلدي'>"
+        f"<script type='application/ld+json'>{json.dumps(ld, ensure_ascii=False)}</script></head>"
+        "<body><h1>درعا.. احتجاجات على انقطاع الكهرباء</h1><span class='author-name'>بقلم جنى العيسى</span>"
+        "<div class='entry-content'>" + "".join(f"<p>{ARABIC} {n}</p>" for n in ("الأولى", "الثانية", "الثالثة")) + "</div></body></html>"
+    ).encode()
+    article = extract_article(page_from_bytes(html, "https://www.enabbaladi.net/archives/1", headers={"Content-Type": "text/html; charset=utf-8"}))
+    assert article.title == "درعا.. احتجاجات على انقطاع الكهرباء"
+    assert article.authors == ["جنى العيسى"]
