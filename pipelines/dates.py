@@ -195,7 +195,8 @@ def region_rank(el: Any, region: Any) -> int:
     the region) or in navigation, footer or an aside — a related item's date, not the article's."""
     ancestors = list(el.iterancestors())
     if region is not None and (el is region or region in ancestors):
-        return 0 if not any(a.tag in _OFF_ARTICLE for a in ancestors[: ancestors.index(region)]) else 2
+        between = [] if el is region else ancestors[: ancestors.index(region)]
+        return 0 if not any(a.tag in _OFF_ARTICLE for a in between) else 2
     if el.tag in _TEASER or any(a.tag in _OFF_ARTICLE or a.tag in _TEASER for a in ancestors):
         return 2
     return 1

@@ -340,3 +340,16 @@ def test_today_in_running_arabic_text_is_not_a_date():
     snippet = "عنوان الخبر قال مسؤولون اليوم إن المعبر سيبقى مغلقا حتى إشعار آخر بسبب الأوضاع الأمنية في المنطقة"
     assert parse_text_date(snippet, "ar", BASE) is None
     assert parse_text_date("اليوم 10:30", "ar", BASE) is not None
+
+
+def test_region_rank_of_the_region_itself():
+    # A date element that is the article region itself (e.g. a <time> chosen as the region) ranks first.
+    from lxml import html as lxml_html
+
+    from pipelines.dates import region_rank
+
+    tree = lxml_html.fromstring("<html><body><div id='r'><p>x</p><nav><time>2024-01-02</time></nav></div></body></html>")
+    region = tree.xpath("//div[@id='r']")[0]
+    assert region_rank(region, region) == 0
+    assert region_rank(tree.xpath("//p")[0], region) == 0
+    assert region_rank(tree.xpath("//time")[0], region) == 2  # inside the region but in its <nav>
