@@ -34,7 +34,7 @@ from trafilatura.utils import is_dubious_html, repair_faulty_html
 from crawler.detection import MetaIndex, jsonld_objects, meta_content, meta_index
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
-from pipelines.authors import choose_authors, split_authors  # noqa: F401  (split_authors: re-exported)
+from pipelines.authors import choose_authors, signoff_name, split_authors  # noqa: F401  (split_authors: re-exported)
 from pipelines.charset import decode_html_checked
 from pipelines.cleaning import (
     CleanContext,
@@ -231,6 +231,8 @@ def extract_article(
     candidates = collect_candidates(tree, ld, page.url, page.date_selector, meta=meta)
     sites = site_keys(tree, ld, meta, page.url)
     headline = choose_title(tree, ld, meta, page.url, sites=sites)  # pipelines/headline.py
+    # The article object's author, else the first JSON-LD object naming one (a BlogPosting beside the WebPage).
+    ld_author = ld.get("author") or next((o["author"] for o in jsonld_objects(tree) if o.get("author")), None)
 
     # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
     t1 = clock()
@@ -305,8 +307,8 @@ def extract_article(
         candidates.append(DateCandidate("published", "htmldate", htmldate_guess))
 
     byline = getattr(doc, "author", None)
-    authors = choose_authors(ld.get("author"), byline if isinstance(byline, str) else None,
-                             lambda: extract_author(tree), sites)
+    authors = choose_authors(ld_author, byline if isinstance(byline, str) else None,
+                             lambda: extract_author(tree), sites, lambda: signoff_name(tree))
     language = choose_language(
         [
             (tree.xpath("/html/@lang") or [None])[0],

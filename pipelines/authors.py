@@ -6,7 +6,12 @@ Sources, in order (:func:`choose_authors`):
    kinds, a legal entity's name, the site's own name);
 2. trafilatura's page metadata author (meta tags, its JSON-LD reading, then its byline XPaths);
 3. the page's byline element (:func:`pipelines.pagemeta.extract_author`), asked only when the
-   sources above name no person.
+   sources above name no person;
+4. a sign-off (:func:`signoff_name`): the first or last paragraph of the article only a bold
+   personal name, asked only when no person is named above.
+
+A JSON-LD author whose ``@id``/``url`` is the CMS's default account (``/author/admin/``) is no
+byline, and its name counts in no other source either.
 
 People win over organisations: the publisher's or site's name (``"n-tv NACHRICHTEN"``,
 ``"mdr.de"``, ``"Chemnitzer Verlag und Druck GmbH & Co. KG"``) is the author only when no
@@ -160,6 +165,46 @@ def is_site_name(name: str, site_keys: Iterable[str]) -> bool:
     return False
 
 
+# A CMS's default account (WordPress "admin"): a profile path ending in author/admin is no byline.
+_DEFAULT_ACCOUNT = re.compile(r"/(?:author|authors|autor|user|users)/(?:admin|administrator|root|webmaster)/?(?:[#?].*)?$",
+                              re.IGNORECASE)
+# A word of a personal name: letters, with inner hyphens or apostrophes, optionally an initial's dot.
+_NAME_WORD = re.compile(r"^[^\W\d_]+(?:[-'’][^\W\d_]+)*\.?$")
+
+
+def is_default_account(value: Any) -> bool:
+    """A JSON-LD author object whose ``@id`` or ``url`` is the CMS's default account (``/author/admin/``)."""
+    if not isinstance(value, dict):
+        return False
+    return any(isinstance(value.get(k), str) and _DEFAULT_ACCOUNT.search(value[k].strip()) for k in ("@id", "url"))
+
+
+def signoff_name(tree: Any) -> str | None:
+    """A sign-off byline: a paragraph that is only a bold personal name, first or last among its paragraphs.
+
+    ``<p><strong>Lê Phương</strong></p>`` closing the article, ``<p><strong>JANE DOE</strong></p>``
+    opening it: two to four capitalised words of letters, nothing else in the paragraph.  A bold
+    crosshead between paragraphs is not one.
+    """
+    if tree is None:
+        return None
+    for p in tree.iter("p"):
+        kids = [k for k in p if isinstance(k.tag, str)]
+        if len(kids) != 1 or kids[0].tag not in ("strong", "b") or (p.text or "").strip() or (kids[0].tail or "").strip():
+            continue
+        text = " ".join(kids[0].text_content().split())
+        words = text.split()
+        if not 2 <= len(words) <= 4 or len(text) > 40:
+            continue
+        if not all(_NAME_WORD.match(w) and w[0].isupper() for w in words):
+            continue
+        parent = p.getparent()
+        paragraphs = [q for q in parent if q.tag == "p" and q.text_content().strip()] if parent is not None else []
+        if len(paragraphs) >= 2 and (paragraphs[0] is p or paragraphs[-1] is p):
+            return text
+    return None
+
+
 def _looks_like_person(name: str) -> bool:
     """A name found outside the JSON-LD is taken for a person's when it has two words (or is in a caseless script)."""
     if len(name.split()) >= 2:
@@ -173,21 +218,29 @@ def choose_authors(
     metadata_author: str | None,
     byline: Callable[[], str | None] | None = None,
     site_keys: Iterable[str] = (),
+    signoff: Callable[[], str | None] | None = None,
 ) -> list[str]:
     """The article's authors (see the module docstring).
 
     ``ld_author``: the JSON-LD ``author`` value; ``metadata_author``: trafilatura's author string
     (``;``-separated); ``byline``: called for the page's byline text when no person is named yet;
-    ``site_keys``: the site's names (letters and digits, case-folded).
+    ``site_keys``: the site's names (letters and digits, case-folded); ``signoff``: called for a
+    sign-off name (:func:`signoff_name`) when no person is named by the sources before it.
     """
     keys = [k for k in site_keys if k]
     # 1. The JSON-LD authors as listed (people, agencies, desks), unless they are only the site's
-    #    own name or a company's legal name: a template's default, not a byline.
+    #    own name or a company's legal name: a template's default, not a byline; nor the CMS's
+    #    default account (its name is then no byline anywhere on the page).
     listed: list[str] = []
     defaults: list[str] = []
-    for name, _kind in names_of(ld_author):
-        for part in split_authors([name]):
-            (defaults if is_legal_entity(part) or _key(part) in keys else listed).append(part)
+    accounts: set[str] = set()
+    for entry in ld_author if isinstance(ld_author, list) else [ld_author]:
+        if is_default_account(entry):
+            accounts.update(_fold(n) for n, _kind in names_of(entry))
+            continue
+        for name, _kind in names_of(entry):
+            for part in split_authors([name]):
+                (defaults if is_legal_entity(part) or _key(part) in keys else listed).append(part)
     if listed:
         return unique_names(listed)
     # 2. A person named by the meta tags or the page's byline.
@@ -198,11 +251,18 @@ def choose_authors(
         found = byline()
         if found:
             sources.append(split_authors(found.split(";")))
+    sources = [[n for n in names if _fold(n) not in accounts] for names in sources]
     for names in sources:
         people = [n for n in names if not is_legal_entity(n) and not is_site_name(n, keys)]
         if any(_looks_like_person(n) for n in people):
             return unique_names(people)
-    # 3. Nobody: the organisation the JSON-LD names, else what the meta tags say.
+    # 3. A sign-off: the article's first or last paragraph only a bold name.
+    if signoff is not None:
+        signed = signoff()
+        signer = clean_name(signed) if signed else None
+        if signer and not is_site_name(signer, keys) and not is_legal_entity(signer) and _fold(signer) not in accounts:
+            return [signer]
+    # 4. Nobody: the organisation the JSON-LD names, else what the meta tags say.
     if defaults:
         return unique_names(defaults)
     for names in sources:
@@ -219,8 +279,10 @@ __all__ = [
     "choose_authors",
     "clean_name",
     "is_legal_entity",
+    "is_default_account",
     "is_site_name",
     "names_of",
+    "signoff_name",
     "split_authors",
     "unique_names",
 ]

@@ -1,7 +1,8 @@
 """The article's headline: one choice among the page's title sources, by evidence.
 
 A news page states its headline several times: ``og:title``, the JSON-LD
-``headline``, ``twitter:title``, ``<title>`` and the visible ``<h1>``.  Each is
+``headline``, ``twitter:title``, ``<meta name|itemprop="headline">``, ``<title>``
+and the visible ``<h1>``.  Each is
 cleaned the same way (:func:`clean_title`):
 
 * HTML entities left in the value (``&quot;``, ``&#8216;``, ``zerst&ouml;ren``:
@@ -23,7 +24,9 @@ Then the sources are compared with each other (:func:`choose_title`):
 * a value that is only the site's name (a template's generic title) is no
   headline;
 * of the values left, the first in the order og:title, JSON-LD headline,
-  twitter:title, ``<title>``, ``<h1>`` is taken.  On the development set the
+  twitter:title, meta headline, ``<title>``, ``<h1>`` is taken (the meta headline
+  also serves the comparison above: "Headline-Section" in og:title where it says
+  "Headline").  On the development set the
   hand-checked headlines follow og:title more often than JSON-LD where the two
   differ (the social title is the editor's, the JSON-LD one often an SEO
   variant), and the ``<title>`` carries the most decoration.
@@ -48,7 +51,7 @@ _SEP = re.compile(rf"\s+[{_SEP_CHARS}]+\s+|\s*[|｜ㅣ：]\s*")
 _LOOSE_SEP = re.compile(rf"^\s*[{_SEP_CHARS}]+\s*")
 _SEP_OR_COLON = re.compile(rf"\s*[{_SEP_CHARS}]+\s+")
 
-SOURCE_ORDER = ("og", "jsonld", "twitter", "title", "h1")
+SOURCE_ORDER = ("og", "jsonld", "twitter", "meta", "title", "h1")
 
 
 def decode_entities(text: str) -> str:
@@ -225,6 +228,7 @@ def choose_title(
         "og": meta_content(tree, "og:title", index=meta),
         "jsonld": ld.get("headline"),
         "twitter": meta_content(tree, "twitter:title", index=meta),
+        "meta": meta_content(tree, "headline", index=meta),
         "title": (tree.xpath("//head/title/text()") or tree.xpath("//title/text()") or [None])[0],
     }
     values: dict[str, str] = {}

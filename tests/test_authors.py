@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from pipelines.authors import choose_authors, clean_name, is_legal_entity, split_authors, unique_names
+import pytest
+from lxml import html as lxml_html
+
+from pipelines.authors import (
+    choose_authors,
+    clean_name,
+    is_default_account,
+    is_legal_entity,
+    signoff_name,
+    split_authors,
+    unique_names,
+)
 
 SITE = ["dailyexample", "dailyexamplecom", "عنببلدي", "enabbaladi"]
 
@@ -76,3 +87,63 @@ def test_meta_author_without_jsonld() -> None:
     assert choose_authors(None, "Sophie Foster; Sophie-Foster", None, SITE) == ["Sophie Foster"]
     assert choose_authors(None, "한국일보; 신현주 기자", None, ["한국일보"]) == ["신현주"]
     assert choose_authors(None, None, None, SITE) == []
+
+
+def test_cms_default_account_is_no_byline() -> None:
+    admin = {"@id": "https://example-news.com/author/admin/", "name": "Example D"}
+    # The account's name is dropped wherever it appears; the sign-off names the reporter.
+    assert choose_authors(admin, "Example D", lambda: "Example D", SITE, lambda: "JANE ROE") == ["JANE ROE"]
+    assert choose_authors([admin], "Example D", None, SITE) == []
+    assert is_default_account({"url": "https://x.org/author/admin"})
+    assert not is_default_account({"url": "https://x.org/author/jane-roe/"})
+    # A real account is listed as before.
+    assert choose_authors({"@id": "https://x.org/author/jane-roe/", "name": "Jane Roe"}, None, None, SITE) == ["Jane Roe"]
+
+
+def _tree(body: str) -> object:
+    return lxml_html.fromstring(f"<html><body><article>{body}</article></body></html>")
+
+
+def test_signoff_name() -> None:
+    paragraphs = "<p>First paragraph of the story.</p><p>Second paragraph of the story.</p>"
+    assert signoff_name(_tree(paragraphs + "<p style='text-align:right'><strong>Lê Phương</strong></p>")) == "Lê Phương"
+    assert signoff_name(_tree("<p><strong>JANE ROE&nbsp;</strong></p>" + paragraphs)) == "JANE ROE"
+    # A bold crosshead between paragraphs, a sentence, lower-case words, a lone paragraph: no sign-off.
+    assert signoff_name(_tree("<p>One.</p><p><b>Potential Damage</b></p><p>Two.</p>")) is None
+    assert signoff_name(_tree(paragraphs + "<p><strong>Read more here, 2024</strong></p>")) is None
+    assert signoff_name(_tree(paragraphs + "<p><strong>more from us</strong></p>")) is None
+    assert signoff_name(_tree("<p><strong>Jane Roe</strong></p>")) is None
+    assert signoff_name(_tree(paragraphs + "<p>Text <strong>Jane Roe</strong></p>")) is None
+
+
+def test_signoff_only_when_no_person_is_named() -> None:
+    org = {"@type": "Organization", "name": "Daily Example"}
+    # The site's name only: the sign-off names the person.
+    assert choose_authors(org, None, lambda: None, SITE, lambda: "Lê Phương") == ["Lê Phương"]
+    # A person in the JSON-LD or the byline wins; a sign-off that is the site's name is none.
+    assert choose_authors({"name": "Jane Roe"}, None, None, SITE, lambda: "Lê Phương") == ["Jane Roe"]
+    assert choose_authors(org, None, lambda: "Seb Dumitru", SITE, lambda: "Lê Phương") == ["Seb Dumitru"]
+    assert choose_authors(org, None, lambda: None, SITE, lambda: "Daily Example") == ["Daily Example"]
+
+
+def test_record_author_from_a_posting_beside_the_webpage_object() -> None:
+    from pipelines.article import extract_article
+    from pipelines.offline import page_from_bytes
+
+    # The first JSON-LD object with article keys is the WebPage (no author); the BlogPosting names the
+    # CMS's admin account, so the article's opening bold name is the byline.
+    graph = {"@graph": [
+        {"@type": "WebPage", "datePublished": "2024-11-05T13:11:53+02:00", "name": "Council row"},
+        {"@type": "BlogPosting", "headline": "Council row", "datePublished": "2024-11-05T13:11:53+02:00",
+         "author": {"@id": "https://example-news.com/author/admin/", "name": "Example D"}},
+    ]}
+    para = "The council met on Tuesday to discuss the school's goats and the rice they ate, said officials. "
+    html = (
+        "<html><head><title>Council row</title><meta name='author' content='Example D'>"
+        f"<script type='application/ld+json'>{json.dumps(graph)}</script></head><body><h1>Council row</h1>"
+        "<div class='entry-content'><p><strong>JANE ROE&nbsp;</strong></p>"
+        + "".join(f"<p>{para * 3} {n}</p>" for n in range(4)) + "</div></body></html>"
+    ).encode()
+    article = extract_article(page_from_bytes(html, "https://example-news.com/council-row",
+                                              headers={"Content-Type": "text/html; charset=utf-8"}))
+    assert article.authors == ["JANE ROE"]

@@ -86,3 +86,14 @@ def test_source_order_without_og() -> None:
     assert _title("<title>Other title - The Namibian</title>", "<h1>Something else</h1>", ld) == "Mbumba recounts Geingob’s last days"
     assert _title("<title>Only a title | Example News</title>") == "Only a title"
     assert _title("", "<h1> Only an   h1 </h1>") == "Only an h1"
+
+
+def test_meta_headline_is_a_source_and_reduces_a_glued_section_label() -> None:
+    # og:title carries the section glued on with a bare hyphen; <meta name="headline"> has the headline alone.
+    head = ("<title>Budget talks stall again-Politics | Example News</title>"
+            "<meta property='og:title' content='Budget talks stall again-Politics'>"
+            "<meta name='headline' content='Budget talks stall again'>")
+    assert _title(head) == "Budget talks stall again"
+    # Alone, it is taken before the <title>.
+    assert _title("<title>Other words | Example News</title><meta itemprop='headline' content='The headline'>") == \
+        "The headline"
