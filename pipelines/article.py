@@ -233,6 +233,7 @@ def extract_article(
     headline = choose_title(tree, ld, meta, page.url, sites=sites)  # pipelines/headline.py
     # The article object's author, else the first JSON-LD object naming one (a BlogPosting beside the WebPage).
     ld_author = ld.get("author") or next((o["author"] for o in jsonld_objects(tree) if o.get("author")), None)
+    ctx.title = normalize(headline or "")  # a body line repeating the headline is furniture
 
     # Layer 1: prune furniture from the DOM, then let trafilatura find the main text.
     t1 = clock()
@@ -293,6 +294,7 @@ def extract_article(
     t3 = clock()
     blocks, cut = cleaner.clean_blocks(lines, ctx)
     blocks = cleaner.restore_headings(tree, blocks, ctx)
+    blocks = cleaner.restore_sections(tree, blocks, ctx)
     removed += cut
     t4 = clock()
     if timings is not None:

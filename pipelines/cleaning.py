@@ -43,6 +43,31 @@ KINDS = ("donation", "newsletter", "share", "related", "caption", "widget", "coo
 
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
+# Line-rule families of furniture.toml [lines] reported under an audit kind of KINDS.
+_LINE_KINDS = {"follow": "share", "most_read": "related", "credit": "caption"}
+# A line that is only a date, a time, a duration or a "published/updated" label (with digits).
+_STAMP_WORDS = re.compile(
+    r"\b(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|févr(?:ier)?|mar(?:ch)?|märz|mars|marzo|apr(?:il)?|avril|abril|may|mai|mayo|"
+    r"jun(?:e|i)?|juin|junio|jul(?:y|i)?|juil(?:let)?|julio|aug(?:ust)?|août|agosto|sep(?:t|tember)?|septembre|septiembre|"
+    r"oct(?:ober)?|okt(?:ober)?|octobre|octubre|nov(?:ember)?|novembre|noviembre|dec(?:ember)?|dez(?:ember)?|décembre|diciembre|"
+    r"ocak|şubat|mart|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık|"
+    r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|"
+    r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
+    r"uhr|min|mins|minutes?|minuten|sek|h|am|pm|a\.m|p\.m|gmt|utc|bst|cet|cest|est|edt|pst|pdt|mez|mesz|"
+    r"stand|updated?|last updated|published|posted|aktualisiert|veröffentlicht|erstellt|güncelleme|güncellenme|yayınlanma|"
+    r"mis à jour|publié(?: le)?|actualizado|publicado|verfügbar bis|on|at|um|am|le|à|de|del|el|il|um)\b", re.IGNORECASE)
+# A time, a numeric date, a duration or a publication label must be there: a written-out date
+# alone ("Dienstag, 27. August 2024") is a live blog's day heading.
+_STAMP_SHAPE = re.compile(
+    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\d\s*min|\b(?:stand|updated?|published|posted|aktualisiert|"
+    r"veröffentlicht|güncelleme|güncellenme|yayınlanma|mis à jour|publié|actualizado|publicado)\b")
+_STAMP_REST = re.compile(r"[\d\s.,:;/|•·()\-–—+]+")
+# "By Jane Doe", "Von Anna Sleegers, Frankfurt": a byline line (names capitalised, no sentence).
+_BYLINE = re.compile(r"^(?:by|von|par|por|di|door|av|af|från|tarafından)\s+(\S.{0,70})$", re.IGNORECASE)
+_BYLINE_JOIN = {"and", "und", "et", "y", "e", "og", "och", "en", "ve", "&", "|", "-", "–", "de", "van", "von", "der", "da", "del", "la", "le", "di"}
+# "Reporting by Jane Doe in Paris; Editing by John Smith": an agency's staff credit.
+_STAFF_CREDIT = re.compile(r"^[-–—\s]*(?:additional\s+)?(?:reporting|writing|editing|edited|translated)\s+by\s+(.{1,250})$", re.IGNORECASE)
+_STAFF_JOIN = {"in", "and", "by", "from", "the", "at", "additional", "reporting", "writing", "editing", "edited", "de", "van", "von", "da", "di", "del", "la", "le"}
 _ICON_WORD = re.compile(r"^\s*(camera|image|photo|picture|video|tag|clock|time|calendar|user|author|eye|views|comment|comments|print|share|font)[ -]icon\s*", re.IGNORECASE)
 
 
@@ -125,6 +150,9 @@ class CleanContext:
     captions: list[str] = field(default_factory=list)
     drop_text_patterns: list[str] = field(default_factory=list)
     dom: DomLookup | None = None
+    # normalised lines clean_blocks removed (restore_headings does not put them back)
+    cut: set[str] = field(default_factory=set)
+    title: str = ""  # the page's headline (normalised): a body line repeating it is removed near the top
     # block -> normalize(block), filled by clean_blocks (reused for the blocks' repetition hashes)
     normalized: dict[str, str] = field(default_factory=dict)
 
@@ -171,7 +199,7 @@ class Rules:
             for kind, pats in data.get("lines", {}).items()
         }
         rel = [normalize(p) for p in data.get("related", {}).get("prefixes", [])]
-        self.related = re.compile(r"^(?:" + "|".join(re.escape(p) for p in sorted(rel, key=len, reverse=True)) + r")\s*[:：\-–—|»>]", re.IGNORECASE)
+        self.related = re.compile(r"^(?:[-–•]\s*)?(?:" + "|".join(re.escape(p) for p in sorted(rel, key=len, reverse=True)) + r")\s*[:：\-–—|»>]", re.IGNORECASE)
         self.related_bare = re.compile(r"^(?:" + "|".join(re.escape(p) for p in rel) + r")\s*$", re.IGNORECASE)
         don = data.get("donation", {})
         self.don_phrases = PhraseSet(don.get("phrases", []))
@@ -340,10 +368,76 @@ class Cleaner:
                     kept_siblings += 1
                     if kept_siblings >= 2:
                         break
-            if kept_siblings >= 2 and self._line_kind(text, normalize(text), ctx) is None:
+            if kept_siblings >= 2 and normalize(text) not in ctx.cut and self._line_kind(text, normalize(text), ctx) is None:
                 inserts.append((after, text))
         for index, text in sorted(inserts, reverse=True):
             blocks.insert(index, text)
+        return blocks
+
+    def restore_sections(self, tree: Any, blocks: list[str], ctx: CleanContext) -> list[str]:
+        """Put back a body section the extractor dropped whole between two kept sections of the same template.
+
+        Sites build the body from repeated containers (``<div class="body-text">``
+        chunks between figures); trafilatura's precision mode sometimes drops
+        one short chunk (a heading, a link-only price line and two short
+        paragraphs) although its siblings of the same tag and class are kept.
+        A container is restored when the nearest same-class sibling before it
+        and the nearest after it both have kept lines, these lines follow each
+        other in the output (nothing else was kept in between), the container
+        is not mostly links, and none of its lines is furniture by the rules.
+        """
+        if len(blocks) < 2:
+            return blocks
+        position = {b: i for i, b in enumerate(blocks)}
+        present = set(blocks)
+
+        def lines_of(el: Any) -> list[str]:
+            return [t for e in el.iter("p", "h2", "h3", "h4") if (t := _text(e))]
+
+        def texts_of(els: list[Any]) -> set[str]:
+            # paragraphs and headings, and list items in trafilatura's "- item" form
+            found: set[str] = set()
+            for el in els:
+                found.update(lines_of(el))
+                found.update(f"- {item}" for e in el.iter("li") if (item := _text(e)))
+            return found
+
+        inserts: list[tuple[int, list[str]]] = []
+        for parent in tree.iter("div", "section", "article", "main", "body"):
+            children = [c for c in parent if isinstance(c.tag, str)]
+            groups: dict[tuple[str, str], list[int]] = {}
+            for i, child in enumerate(children):
+                if child.get("class"):
+                    groups.setdefault((child.tag, child.get("class") or ""), []).append(i)
+            for group in groups.values():
+                if len(group) < 3:
+                    continue
+                for k in range(1, len(group) - 1):
+                    el = children[group[k]]
+                    lines = lines_of(el)
+                    if not lines or present & texts_of([el]) or next(el.iter("li"), None) is not None:
+                        continue
+                    prev_lines = [position[t] for t in lines_of(children[group[k - 1]]) if t in position]
+                    if not prev_lines or not present & texts_of([children[group[k + 1]]]):
+                        continue
+                    # Walk past what the siblings before it gave; the next kept line must come from those after it.
+                    before = texts_of(children[group[k - 1]:group[k]])
+                    after = texts_of(children[group[k] + 1:group[k + 1] + 1])
+                    at = max(prev_lines) + 1
+                    while at < len(blocks) and blocks[at] in before:
+                        at += 1
+                    if at >= len(blocks) or blocks[at] not in after:
+                        continue
+                    text_len = sum(map(len, lines))
+                    if not 80 <= text_len <= 3000 or el.xpath("ancestor::nav|ancestor::aside|ancestor::footer"):
+                        continue
+                    if sum(len(_text(a)) for a in el.iter("a")) > 0.5 * len(_text(el)):
+                        continue
+                    if any(self._line_kind(t, normalize(t), ctx) is not None or normalize(t) in ctx.cut for t in lines):
+                        continue
+                    inserts.append((at, lines))
+        for index, texts in sorted(inserts, key=lambda x: x[0], reverse=True):
+            blocks[index:index] = texts
         return blocks
 
     # -- layer 2: blocks --------------------------------------------------------
@@ -353,7 +447,8 @@ class Cleaner:
                 return "other", f"profile:drop_text_patterns:{pattern}"
         for kind, regex in self.rules.lines.items():
             if regex.search(norm):
-                return (kind if kind in KINDS else "other"), f"line:{kind}"
+                kind_out = _LINE_KINDS.get(kind, kind)
+                return (kind_out if kind_out in KINDS else "other"), f"line:{kind}"
         stripped = strip_icon_prefix(line)
         if stripped != line:
             if not stripped or self.rules.lines.get("widget", re.compile("$^")).search(stripped):
@@ -365,7 +460,23 @@ class Cleaner:
                 return "caption", "image-caption"
         if len(norm) <= 300 and (self.rules.related.search(norm) or self.rules.related_bare.search(norm)):
             return "related", "related-prefix"
+        if is_timestamp(norm):
+            return "widget", "timestamp"
+        if is_byline(line):
+            return "other", "byline"
+        if is_staff_credit(line):
+            return "other", "staff-credit"
         return None
+
+    def _title_repeat(self, norm: str, title: str) -> bool:
+        """The headline again (alone, after a kicker, or before a site-name suffix)."""
+        if len(title) < 15 or title not in norm:
+            return False
+        if norm == title:
+            return True
+        if norm.endswith(title):
+            return len(norm) - len(title) <= 80
+        return norm.startswith(title) and len(norm) - len(title) <= 40 and norm[len(title):].lstrip()[:1] in ("|", "-", "–", "—", ":", "·")
 
     def _donation_score(self, norm: str, info: BlockInfo | None, ctx: CleanContext, tail: bool) -> tuple[float, bool]:
         """(score, decisive): an appeal must address the reader and name the appeal or the site."""
@@ -419,6 +530,8 @@ class Cleaner:
         verdicts: list[tuple[str, str] | None] = [None] * n
         for i, (line, norm) in enumerate(zip(blocks, norms, strict=True)):
             hit = self._line_kind(line, norm, ctx)
+            if hit is None and i < 5 and ctx.title and self._title_repeat(norm, ctx.title):
+                hit = ("other", "title-repeat")
             if hit is None:
                 appeal_words = rules.don_phrases.search(norm) or any(
                     name in norm for name in ctx.site_names
@@ -484,14 +597,60 @@ class Cleaner:
                 ):
                     verdicts[i] = ("newsletter", "newsletter-run")
                     changed = True
+        # A read-also teaser whose headline also stands on a line of its own: that line is the same teaser.
+        teasers = set()
+        for i in range(n):
+            if verdicts[i] is not None and verdicts[i][1] == "related-prefix":  # type: ignore[index]
+                rest = self.rules.related.sub("", norms[i], count=1).strip()
+                if len(rest) >= 20 and rest != norms[i]:
+                    teasers.add(rest)
+        if teasers:
+            for i in range(n):
+                if verdicts[i] is None and norms[i] in teasers:
+                    verdicts[i] = ("related", "related-teaser-title")
         kept: list[str] = []
         removed: list[Removal] = []
-        for line, verdict in zip(blocks, verdicts, strict=True):
+        for line, norm, verdict in zip(blocks, norms, verdicts, strict=True):
             if verdict is None:
                 kept.append(line)
             else:
+                ctx.cut.add(norm)
                 removed.append(Removal(verdict[0], line[:500], verdict[1]))
         return kept, removed
+
+
+def is_timestamp(norm: str) -> bool:
+    """A line that only dates the page: dates, times, durations, "updated"/"Stand" labels, nothing else."""
+    if len(norm) > 80 or not any(c.isdigit() for c in norm):
+        return False
+    if not _STAMP_SHAPE.search(norm):
+        return False
+    rest = _STAMP_REST.sub(" ", _STAMP_WORDS.sub(" ", norm)).strip()
+    return not rest
+
+
+def is_byline(line: str) -> bool:
+    """A byline on its own line: "By"/"Von"/"Par"... and capitalised names (optionally a place), no sentence."""
+    match = _BYLINE.match(line.strip())
+    if not match:
+        return False
+    words = [w for w in re.split(r"[\s,;/]+", match.group(1).strip(" .")) if w]
+    if not 1 <= len(words) <= 8 or match.group(1).rstrip().endswith(("?", "!")):
+        return False
+    names = [w for w in words if w.casefold() not in _BYLINE_JOIN]
+    if not all(w[:1].isupper() for w in names):
+        return False
+    # One name alone only in capitals ("By AFP"): "By Tuesday" is a sentence fragment.
+    return len(names) >= 2 or (len(names) == 1 and names[0].isupper() and len(names[0]) > 1)
+
+
+def is_staff_credit(line: str) -> bool:
+    """"Reporting by A in Paris; Writing by B; Editing by C": names and places only after the label."""
+    match = _STAFF_CREDIT.match(line.strip())
+    if not match:
+        return False
+    words = [w for w in re.split(r"[\s,;/&]+", match.group(1).strip(" .")) if w]
+    return bool(words) and all(w[:1].isupper() or w.casefold() in _STAFF_JOIN for w in words)
 
 
 # -- holes: a paragraph with words missing inside (docs/cleaning.md) --------------

@@ -129,3 +129,40 @@ def test_full_pass_when_fast_pass_finds_a_fraction_of_a_long_page(monkeypatch) -
     extract_article(page(f"<article>{lead}</article><section>{rest}</section>"),
                     dataclasses.replace(options, compare_below_share=0.0))
     assert seen == [(False, True)]  # characters only: 500+ found, no comparison
+
+
+def _sections_page(middle: str) -> tuple[str, list[str]]:
+    paras = [
+        "The first model heats evenly and folds away into a cupboard after use, which the tester liked a lot.",
+        "It holds fifteen kilograms of washing and draws three hundred watts, about ten pence an hour to run.",
+        "The second model is built like a ladder and stands against a wall, so it takes very little floor space.",
+        "It is sturdy and quiet, although its rungs are far apart and small items slip between them easily.",
+    ]
+    return (
+        "<html><body><article><div>"
+        f"<div class='body-text'><p>{paras[0]}</p><p>{paras[1]}</p></div>"
+        "<figure class='body-image'><img src='a.jpg'></figure>"
+        f"<div class='body-text'>{middle}</div>"
+        "<figure class='body-image'><img src='b.jpg'></figure>"
+        f"<div class='body-text'><p>{paras[2]}</p><p>{paras[3]}</p></div>"
+        "</div></article></body></html>"
+    ), paras
+
+
+def test_section_dropped_between_kept_siblings_restored() -> None:
+    middle = ("<h2>2. The ladder airer</h2><p><a href='/shop'>£40, Shop</a></p>"
+              "<p><strong>Best for small flats, 8/10</strong></p><p>We like: the low energy use</p>")
+    page, paras = _sections_page(middle)
+    tree = lxml_html.fromstring(page)
+    blocks = Cleaner().restore_sections(tree, list(paras), CleanContext())
+    assert blocks == [*paras[:2], "2. The ladder airer", "£40, Shop", "Best for small flats, 8/10",
+                      "We like: the low energy use", *paras[2:]]
+
+
+def test_dropped_section_of_links_or_furniture_not_restored() -> None:
+    for middle in ("<p><a href='/a'>Storms expected to hit the coast over the weekend</a></p>"
+                   "<p><a href='/b'>Council approves the new budget after long debate</a></p>",
+                   "<p>Follow The Ledger on Twitter and Facebook for the latest news updates.</p>"
+                   "<p>Got a story? Get in touch with our news team by emailing us at news@example.org.</p>"):
+        page, paras = _sections_page(middle)
+        assert Cleaner().restore_sections(lxml_html.fromstring(page), list(paras), CleanContext()) == paras

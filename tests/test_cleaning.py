@@ -169,3 +169,100 @@ def test_phrase_set_whole_words_grouped_same_answers() -> None:
         norm = normalize(text)
         assert fast.search(norm) == bool(slow.search(norm)), text
     assert fast.count(normalize("he said, she says, they added")) == 3
+
+
+@pytest.mark.parametrize(
+    "line, kind, rule",
+    [
+        ("Advertisement", "other", "line:advert"),
+        ("Passer la publicité", "other", "line:advert"),
+        ("Image: Jane Doe/Independent Newspapers", "caption", "line:credit"),
+        ("Foto [M]: Agentur", "caption", "line:credit"),
+        ("Follow The Ledger on Twitter and Facebook for the latest news updates.", "share", "line:follow"),
+        ("Folgst du schon der Zeitung auf Whatsapp?", "share", "line:follow"),
+        ("Link copied", "share", "line:follow"),
+        ("기사 URL이 복사되었습니다.", "share", "line:follow"),
+        ("Got a story? Get in touch with our news team by emailing us at news@example.org.", "other", "line:contact"),
+        ("Are floods hitting your area? Get in touch at news@example.org", "other", "line:contact"),
+        ("Fehler gefunden? Jetzt melden.", "other", "line:contact"),
+        ("For more stories like this, check our news page.", "other", "line:contact"),
+        ("We may earn an affiliate commission from purchases made through links on this page.", "other", "line:affiliate"),
+        ("Reporting by Jane Doe in Paris; Editing by John Smith", "other", "staff-credit"),
+        ("- – additional reporting by Jane Doe", "other", "staff-credit"),
+        ("Associated Press writer Jane Doe in Paris contributed to this report.", "other", "line:credits"),
+        ("Redaktion: Erika Muster, Max Muster", "other", "line:credits"),
+        ("Most read in Football", "related", "line:most_read"),
+        ("MORE : Ten things to do this weekend", "related", "related-prefix"),
+        ("READ NEXT: Storms expected over the weekend", "related", "related-prefix"),
+        ("Les også: Slik blir været i helgen", "related", "related-prefix"),
+        ("- Zum Artikel: Tarifrunde im Nahverkehr", "related", "related-prefix"),
+        ("Stand: 22.04.2024, 06:00 Uhr", "widget", "timestamp"),
+        ("05.08.2024, 20:59 Uhr", "widget", "timestamp"),
+        ("20 Nisan 2026•Güncelleme: 20 Nisan 2026", "widget", "timestamp"),
+        ("02:57 Min.. Verfügbar bis 06.05.2024.", "widget", "timestamp"),
+        ("Von Anna Muster, Frankfurt", "other", "byline"),
+        ("By Jane Doe and John Smith", "other", "byline"),
+        ("By AFP", "other", "byline"),
+    ],
+)
+def test_more_furniture_lines(cleaner, line, kind, rule):
+    kept, removed = cleaner.clean_blocks([BODY[0], line, BODY[1], BODY[2]], CleanContext())
+    assert kept == BODY
+    assert [(r.kind, r.rule) for r in removed] == [(kind, rule)]
+
+
+@pytest.mark.parametrize(
+    "paragraph",
+    [
+        "The advertisement campaign cost the ministry 2 million euros, the auditor said in its report on Monday.",
+        "Image rights were at the heart of the dispute between the club and the player, according to the court.",
+        "Follow-up talks on Twitter's sale to the investors are expected next week, the company said on Friday.",
+        "Police asked anyone with information to get in touch with detectives on 101, quoting the incident number.",
+        "Anyone who found an error in their tax notice should contact the office within a month, the city said.",
+        "The regulator said comparison sites may earn a commission on sales, which customers were not told about.",
+        "Reporting by local journalists exposed the scheme in 2021, and the mayor resigned a month later.",
+        "More than 200 people were evacuated from their homes on Tuesday as the river burst its banks.",
+        "Most read books of the year were crime novels, the publishers' association said in its annual report.",
+        "Dienstag, 27. August 2024",
+        "The meeting on 22.04.2024 at 06:00 was cancelled after the union called a strike, the operator said.",
+        "By Tuesday evening the fire had spread to the neighbouring forest, according to the fire brigade.",
+        "Von Hamburg aus fahren die Züge nach dem Unwetter wieder planmäßig, teilte die Bahn am Abend mit.",
+        "By midnight",
+    ],
+)
+def test_real_paragraphs_like_the_new_rules_kept(cleaner, paragraph):
+    kept, removed = cleaner.clean_blocks([BODY[0], paragraph, BODY[1], BODY[2]], CleanContext())
+    assert removed == []
+    assert kept == [BODY[0], paragraph, BODY[1], BODY[2]]
+
+
+def test_headline_repeated_at_the_top_removed(cleaner):
+    title = "Council approves the new budget after long debate"
+    ctx = CleanContext(title=normalize(title))
+    lines = [f"Budget 2025 {title}", *BODY, f"{title} was the headline of a rival paper, the mayor said."]
+    kept, removed = cleaner.clean_blocks(lines, ctx)
+    assert kept == lines[1:]
+    assert [r.rule for r in removed] == ["title-repeat"]
+    kept, removed = cleaner.clean_blocks([f"{title} | City News", *BODY], CleanContext(title=normalize(title)))
+    assert kept == BODY and [r.rule for r in removed] == ["title-repeat"]
+
+
+def test_read_also_teaser_title_on_its_own_line_removed(cleaner):
+    teaser = "Storms expected to hit the coast over the weekend"
+    kept, removed = cleaner.clean_blocks([BODY[0], teaser, BODY[1], f"Read more: {teaser}", BODY[2]], CleanContext())
+    assert kept == BODY
+    assert sorted(r.rule for r in removed) == ["related-prefix", "related-teaser-title"]
+    # Without the teaser, a line like it stays.
+    kept, removed = cleaner.clean_blocks([BODY[0], teaser, BODY[1], BODY[2]], CleanContext())
+    assert removed == [] and teaser in kept
+
+
+def test_restore_headings_does_not_bring_back_a_removed_line(cleaner):
+    teaser = "Storms expected to hit the coast over the weekend"
+    tree = lxml_html.fromstring(
+        f"<html><body><article><p>{BODY[0]}</p><h3>{teaser}</h3><p>{BODY[1]}</p><p>Read more: {teaser}</p><p>{BODY[2]}</p>"
+        "</article></body></html>"
+    )
+    ctx = CleanContext()
+    kept, _ = cleaner.clean_blocks([BODY[0], teaser, BODY[1], f"Read more: {teaser}", BODY[2]], ctx)
+    assert cleaner.restore_headings(tree, kept, ctx) == BODY

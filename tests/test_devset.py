@@ -23,9 +23,9 @@ FLOORS = {
     "authors_exact": 0.913,
     "author_recall": 0.923,
     "recall": 0.982,
-    "precision": 0.953,
+    "precision": 0.961,
 }
-MAX_ALTERED_WHERE_TRAFILATURA_WHOLE = 2
+MAX_ALTERED_WHERE_TRAFILATURA_WHOLE = 0
 MIN_DETECTED = 128
 
 
