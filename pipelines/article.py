@@ -36,19 +36,10 @@ from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
 from pipelines.authors import choose_authors, signoff_name, split_authors  # noqa: F401  (split_authors: re-exported)
 from pipelines.charset import decode_html_checked
-from pipelines.cleaning import (
-    CleanContext,
-    Cleaner,
-    DomLookup,
-    block_hash,
-    has_holes,
-    keep_empty_tails,
-    normalize,
-    repair_holes,
-    strip_icon_prefix,
-)
+from pipelines.cleaning import CleanContext, Cleaner, DomLookup, block_hash, normalize, strip_icon_prefix
 from pipelines.dates import DateCandidate, collect_candidates
 from pipelines.headline import choose_title, site_keys
+from pipelines.holes import has_holes, keep_empty_tails, repair_holes
 from pipelines.language import choose_language
 from pipelines.options import ExtractOptions
 from pipelines.pagemeta import extract_author, page_metadata

@@ -37,6 +37,8 @@ from typing import Any
 
 from cssselect import GenericTranslator, SelectorError
 
+from pipelines.lineshapes import is_byline, is_staff_credit, is_timestamp
+
 RULES_FILE = "furniture.toml"  # in pipelines/rules/, read with importlib.resources (works from eggs too)
 
 KINDS = ("donation", "newsletter", "share", "related", "caption", "widget", "cookie", "repeated", "other")
@@ -45,29 +47,6 @@ _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\
 _FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"})
 # Line-rule families of furniture.toml [lines] reported under an audit kind of KINDS.
 _LINE_KINDS = {"follow": "share", "most_read": "related", "credit": "caption"}
-# A line that is only a date, a time, a duration or a "published/updated" label (with digits).
-_STAMP_WORDS = re.compile(
-    r"\b(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar)?|févr(?:ier)?|mar(?:ch)?|märz|mars|marzo|apr(?:il)?|avril|abril|may|mai|mayo|"
-    r"jun(?:e|i)?|juin|junio|jul(?:y|i)?|juil(?:let)?|julio|aug(?:ust)?|août|agosto|sep(?:t|tember)?|septembre|septiembre|"
-    r"oct(?:ober)?|okt(?:ober)?|octobre|octubre|nov(?:ember)?|novembre|noviembre|dec(?:ember)?|dez(?:ember)?|décembre|diciembre|"
-    r"ocak|şubat|mart|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık|"
-    r"mon(?:day)?|tue(?:s|sday)?|wed(?:nesday)?|thu(?:rs|rsday)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?|"
-    r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|"
-    r"uhr|min|mins|minutes?|minuten|sek|h|am|pm|a\.m|p\.m|gmt|utc|bst|cet|cest|est|edt|pst|pdt|mez|mesz|"
-    r"stand|updated?|last updated|published|posted|aktualisiert|veröffentlicht|erstellt|güncelleme|güncellenme|yayınlanma|"
-    r"mis à jour|publié(?: le)?|actualizado|publicado|verfügbar bis|on|at|um|am|le|à|de|del|el|il|um)\b", re.IGNORECASE)
-# A time, a numeric date, a duration or a publication label must be there: a written-out date
-# alone ("Dienstag, 27. August 2024") is a live blog's day heading.
-_STAMP_SHAPE = re.compile(
-    r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}:\d{2}|\d\s*min|\b(?:stand|updated?|published|posted|aktualisiert|"
-    r"veröffentlicht|güncelleme|güncellenme|yayınlanma|mis à jour|publié|actualizado|publicado)\b")
-_STAMP_REST = re.compile(r"[\d\s.,:;/|•·()\-–—+]+")
-# "By Jane Doe", "Von Anna Sleegers, Frankfurt": a byline line (names capitalised, no sentence).
-_BYLINE = re.compile(r"^(?:by|von|par|por|di|door|av|af|från|tarafından)\s+(\S.{0,70})$", re.IGNORECASE)
-_BYLINE_JOIN = {"and", "und", "et", "y", "e", "og", "och", "en", "ve", "&", "|", "-", "–", "de", "van", "von", "der", "da", "del", "la", "le", "di"}
-# "Reporting by Jane Doe in Paris; Editing by John Smith": an agency's staff credit.
-_STAFF_CREDIT = re.compile(r"^[-–—\s]*(?:additional\s+)?(?:reporting|writing|editing|edited|translated)\s+by\s+(.{1,250})$", re.IGNORECASE)
-_STAFF_JOIN = {"in", "and", "by", "from", "the", "at", "additional", "reporting", "writing", "editing", "edited", "de", "van", "von", "da", "di", "del", "la", "le"}
 _ICON_WORD = re.compile(r"^\s*(camera|image|photo|picture|video|tag|clock|time|calendar|user|author|eye|views|comment|comments|print|share|font)[ -]icon\s*", re.IGNORECASE)
 
 
@@ -617,155 +596,3 @@ class Cleaner:
                 ctx.cut.add(norm)
                 removed.append(Removal(verdict[0], line[:500], verdict[1]))
         return kept, removed
-
-
-def is_timestamp(norm: str) -> bool:
-    """A line that only dates the page: dates, times, durations, "updated"/"Stand" labels, nothing else."""
-    if len(norm) > 80 or not any(c.isdigit() for c in norm):
-        return False
-    if not _STAMP_SHAPE.search(norm):
-        return False
-    rest = _STAMP_REST.sub(" ", _STAMP_WORDS.sub(" ", norm)).strip()
-    return not rest
-
-
-def is_byline(line: str) -> bool:
-    """A byline on its own line: "By"/"Von"/"Par"... and capitalised names (optionally a place), no sentence."""
-    match = _BYLINE.match(line.strip())
-    if not match:
-        return False
-    words = [w for w in re.split(r"[\s,;/]+", match.group(1).strip(" .")) if w]
-    if not 1 <= len(words) <= 8 or match.group(1).rstrip().endswith(("?", "!")):
-        return False
-    names = [w for w in words if w.casefold() not in _BYLINE_JOIN]
-    if not all(w[:1].isupper() for w in names):
-        return False
-    # One name alone only in capitals ("By AFP"): "By Tuesday" is a sentence fragment.
-    return len(names) >= 2 or (len(names) == 1 and names[0].isupper() and len(names[0]) > 1)
-
-
-def is_staff_credit(line: str) -> bool:
-    """"Reporting by A in Paris; Writing by B; Editing by C": names and places only after the label."""
-    match = _STAFF_CREDIT.match(line.strip())
-    if not match:
-        return False
-    words = [w for w in re.split(r"[\s,;/&]+", match.group(1).strip(" .")) if w]
-    return bool(words) and all(w[:1].isupper() or w.casefold() in _STAFF_JOIN for w in words)
-
-
-# -- holes: a paragraph with words missing inside (docs/cleaning.md) --------------
-_GAP_KEY = 24  # characters (whitespace removed) a line and its source share at one end
-_SENTENCE_END = tuple(".!?…:;\"'”’»)]。！？」』")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
-# Elements trafilatura's precision mode deletes with their tail text when they are empty (its CUT_EMPTY_ELEMS).
-_EMPTY_CUT = ("b", "em", "i", "q", "span", "strong", "div", "p", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6",
-              "blockquote", "pre", "section", "article", "main")
-
-
-def _squash(text: str) -> str:
-    return "".join(text.translate(_INVISIBLE).split())
-
-
-def keep_empty_tails(tree: Any) -> int:
-    """Remove empty elements that carry a tail text, keeping the text; return how many.
-
-    trafilatura's precision mode deletes an element with no text and no
-    children *with* the text that follows it: an icon ``<span></span>`` at
-    the start of a link takes the link's words out of the sentence ("bei
-    hohen Temperaturen . Das führe"); so does an element its cleaning empties
-    (a ``<span>`` holding only an ``<svg>``).  Removed here first (any such
-    element without text), the words stay.
-    """
-    doomed = [
-        el for el in tree.iter(*_EMPTY_CUT)
-        if el.tail and el.tail.strip() and (len(el) == 0 and not el.text or not el.text_content().strip())
-    ]
-    for el in doomed:
-        parent = el.getparent()
-        if parent is None:
-            continue
-        prev = el.getprevious()
-        if prev is not None:
-            prev.tail = (prev.tail or "") + el.tail
-        else:
-            parent.text = (parent.text or "") + el.tail
-        parent.remove(el)
-    return len(doomed)
-
-
-def _subsequence(short: str, long: str) -> bool:
-    """Every character of ``short`` occurs in ``long``, in order."""
-    chars = iter(long)
-    return all(c in chars for c in short)
-
-
-def _gapped(line: str, source: str) -> bool:
-    """``line`` is ``source`` with characters missing mid-sentence (both squashed, same start or end)."""
-    if len(source) <= len(line) or not _subsequence(line, source):
-        return False
-    if source.startswith(line):  # cut short: a hole only if the line stops mid-sentence
-        return not line.endswith(_SENTENCE_END)
-    if source.endswith(line):  # the beginning missing: a hole only if the line starts mid-sentence
-        return line[0].islower() or line[0] in ",;"
-    return True
-
-
-def _by_ends(texts: list[str]) -> tuple[dict[str, str], dict[str, str]]:
-    heads: dict[str, str] = {}
-    tails: dict[str, str] = {}
-    for text in texts:
-        squashed = _squash(text)
-        if len(squashed) >= 2 * _GAP_KEY:
-            heads.setdefault(squashed[:_GAP_KEY], text)
-            tails.setdefault(squashed[-_GAP_KEY:], text)
-    return heads, tails
-
-
-def _source(squashed: str, heads: dict[str, str], tails: dict[str, str]) -> str | None:
-    return heads.get(squashed[:_GAP_KEY]) or tails.get(squashed[-_GAP_KEY:])
-
-
-def has_holes(lines: list[str], paragraphs: list[str]) -> bool:
-    """Whether an extracted line is one of the page's ``<p>`` texts with words missing inside it.
-
-    trafilatura's precision mode drops the tail text of an element it deletes
-    as empty (an icon ``<span>`` inside a link: "bei hohen Temperaturen . Das
-    führe"), leaving a sentence with a hole (:func:`keep_empty_tails` prevents
-    the known case); :func:`repair_holes` mends such lines from a default-mode
-    run.  This is the cheap test that decides whether that run is needed (the
-    ``<p>`` texts are whitespace-normalised).
-    """
-    heads, tails = _by_ends(paragraphs)
-    if not heads:
-        return False
-    for line in lines:
-        squashed = _squash(line)
-        if len(squashed) < _GAP_KEY:
-            continue
-        source = _source(squashed, heads, tails)
-        if source is None:
-            continue
-        whole = _squash(source)
-        # Words missing inside the line (a line that stops early is most often a <br> split).
-        if not whole.startswith(squashed) and not whole.endswith(squashed) and _gapped(squashed, whole):
-            return True
-    return False
-
-
-def repair_holes(lines: list[str], reference: list[str]) -> list[str]:
-    """``lines`` with each line that is a gapped version of a ``reference`` line replaced by that line.
-
-    ``reference``: the same page extracted in trafilatura's default mode, which
-    keeps the text the precision run cut out of the middle of a paragraph.
-    """
-    heads, tails = _by_ends(reference)
-    present = {_squash(line) for line in lines}
-    out: list[str] = []
-    for line in lines:
-        squashed = _squash(line)
-        whole = _source(squashed, heads, tails) if len(squashed) >= _GAP_KEY else None
-        if whole is not None and _squash(whole) not in present and _gapped(squashed, _squash(whole)):
-            present.add(_squash(whole))
-            line = whole
-        out.append(line)
-    return out

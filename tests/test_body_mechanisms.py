@@ -11,7 +11,8 @@ from lxml import html as lxml_html
 
 from crawler.schema import article_schema
 from pipelines.article import extract_article, parse_html
-from pipelines.cleaning import CleanContext, Cleaner, has_holes, keep_empty_tails, repair_holes
+from pipelines.cleaning import CleanContext, Cleaner
+from pipelines.holes import has_holes, keep_empty_tails, repair_holes
 from pipelines.offline import page_from_bytes
 from pipelines.options import ExtractOptions
 from pipelines.scriptbody import script_body
