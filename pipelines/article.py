@@ -264,7 +264,8 @@ def extract_article(
             lines = run(favor_precision, False)
         return lines
 
-    doc = page_metadata(tree, canonical_url)
+    author_scan: list[str | None] = []  # the byline scan of this (pruned) tree, if page_metadata made it
+    doc = page_metadata(tree, canonical_url, author_scan)
     lines = cascade(options.favor_precision)
     lines2: list[str] | None = None
     if options.favor_precision and sum(map(len, lines)) < 0.3 * paragraph_chars:
@@ -301,7 +302,8 @@ def extract_article(
 
     byline = getattr(doc, "author", None)
     authors = choose_authors(ld_author, byline if isinstance(byline, str) else None,
-                             lambda: extract_author(tree), sites, lambda: signoff_name(tree))
+                             lambda: author_scan[0] if author_scan else extract_author(tree), sites,
+                             lambda: signoff_name(tree))
     language = choose_language(
         [
             (tree.xpath("/html/@lang") or [None])[0],

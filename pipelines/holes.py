@@ -19,7 +19,8 @@ _EMPTY_CUT = ("b", "em", "i", "q", "span", "strong", "div", "p", "li", "dd", "dt
 
 
 def _squash(text: str) -> str:
-    return "".join(text.translate(_INVISIBLE).split())
+    squashed = "".join(text.split())
+    return squashed if squashed.isascii() else squashed.translate(_INVISIBLE)
 
 
 def keep_empty_tails(tree: Any) -> int:
@@ -91,6 +92,10 @@ def has_holes(lines: list[str], paragraphs: list[str]) -> bool:
     run.  This is the cheap test that decides whether that run is needed (the
     ``<p>`` texts are whitespace-normalised).
     """
+    whole_paragraphs = set(paragraphs)  # both whitespace-normalised: most lines are a whole <p>
+    lines = [line for line in lines if line not in whole_paragraphs]
+    if not lines:
+        return False
     heads, tails = _by_ends(paragraphs)
     if not heads:
         return False

@@ -167,11 +167,13 @@ def _pruned_copy(elem: Any, discarded: set[Any]) -> Any:
     return clone
 
 
-def page_metadata(tree: Any, url: str) -> Document:
+def page_metadata(tree: Any, url: str, author_scan: list[str | None] | None = None) -> Document:
     """trafilatura's metadata of a page: title, author, date, description, tags, categories.
 
     ``url`` (the canonical URL when known) serves htmldate's URL date search
-    when the page names none of its own.
+    when the page names none of its own.  ``author_scan``, when given, receives the
+    result of the page scan for an author (:func:`extract_author`) if one was made, so
+    the caller need not scan the same tree again.
     """
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
@@ -184,6 +186,8 @@ def page_metadata(tree: Any, url: str) -> Document:
         metadata.title = extract_title(tree)
     if not metadata.author:
         metadata.author = extract_author(tree)
+        if author_scan is not None:
+            author_scan.append(metadata.author)
     metadata.date = find_date(tree, url=metadata.url or url, **DATE_PARAMS)
     if not metadata.categories:
         metadata.categories = _catstags("category", tree)
