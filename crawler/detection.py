@@ -45,8 +45,6 @@ from crawler import settings as defaults
 from crawler.htmlmeta import MetaIndex, jsonld_objects, meta_content, meta_index
 from pipelines.dates import find_published
 
-__all__ = ["MetaIndex", "jsonld_objects", "meta_content", "meta_index"]  # re-exported from crawler.htmlmeta
-
 ARTICLE_TYPES = {
     "article",
     "newsarticle",

@@ -31,7 +31,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.utils import is_dubious_html, repair_faulty_html
 
-from crawler.detection import MetaIndex, jsonld_objects, meta_content, meta_index
+from crawler.htmlmeta import MetaIndex, jsonld_objects, meta_content, meta_index
 from crawler.items import ArticleItem, ImageRef, PageItem
 from crawler.urls import article_id
 from pipelines.authors import choose_authors, signoff_name, split_authors  # noqa: F401  (split_authors: re-exported)

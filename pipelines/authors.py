@@ -68,7 +68,8 @@ def _fold(name: str) -> str:
     return " ".join(re.sub(r"[-‐‑_.]", " ", name.casefold()).split())
 
 
-def _key(text: str) -> str:
+def name_key(text: str) -> str:
+    """Letters and digits only, case-folded: how site names and author names are compared."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
@@ -153,10 +154,10 @@ def names_of(value: Any) -> list[tuple[str, str | None]]:
 
 def is_site_name(name: str, site_keys: Iterable[str]) -> bool:
     """The publisher's own name: equal to a site name or host, containing one, or carrying the host's name as a word."""
-    key = _key(name)
+    key = name_key(name)
     if not key:
         return False
-    words = {_key(w) for w in re.split(r"[\s.\-_/]+", name) if w}
+    words = {name_key(w) for w in re.split(r"[\s.\-_/]+", name) if w}
     for site in site_keys:
         if not site:
             continue
@@ -240,7 +241,7 @@ def choose_authors(
             continue
         for name, _kind in names_of(entry):
             for part in split_authors([name]):
-                (defaults if is_legal_entity(part) or _key(part) in keys else listed).append(part)
+                (defaults if is_legal_entity(part) or name_key(part) in keys else listed).append(part)
     if listed:
         return unique_names(listed)
     # 2. A person named by the meta tags or the page's byline.
@@ -266,7 +267,7 @@ def choose_authors(
     if defaults:
         return unique_names(defaults)
     for names in sources:
-        kept = [n for n in names if _key(n) not in keys] or names
+        kept = [n for n in names if name_key(n) not in keys] or names
         if kept:
             return unique_names(kept)
     return []
@@ -281,6 +282,7 @@ __all__ = [
     "is_legal_entity",
     "is_default_account",
     "is_site_name",
+    "name_key",
     "names_of",
     "signoff_name",
     "split_authors",

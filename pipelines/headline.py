@@ -40,8 +40,8 @@ from html import unescape
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.detection import MetaIndex, meta_content
-from pipelines.authors import BYLINE_PREFIX
+from crawler.htmlmeta import MetaIndex, meta_content
+from pipelines.authors import BYLINE_PREFIX, name_key
 
 # An entity still in the text after parsing: named (&quot;, &ouml;) or numeric (&#039;, &#x2019;).
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
@@ -57,11 +57,6 @@ SOURCE_ORDER = ("og", "jsonld", "twitter", "meta", "title", "h1")
 def decode_entities(text: str) -> str:
     """Decode HTML entities left in a value, once: ``"Kohberger&#8217;s"`` → ``"Kohberger’s"``."""
     return _ENTITY.sub(lambda m: unescape(m.group(0)), text) if "&" in text else text
-
-
-def _key(text: str) -> str:
-    """Letters and digits only, case-folded: how names are compared."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _squash(text: str) -> str:
@@ -84,7 +79,7 @@ def host_names(url: str | None) -> list[str]:
 
 
 def _is_site_segment(segment: str, sites: Iterable[str]) -> bool:
-    seg = _key(segment)
+    seg = name_key(segment)
     if not seg:
         return False
     for name in sites:
@@ -121,7 +116,7 @@ def strip_site_segments(title: str, sites: Iterable[str], sections: Iterable[str
     out = parts[0] + "".join(s + p for s, p in zip(seps, parts[1:], strict=True))
     # A section name glued on with a bare hyphen: "Headline-정치" (article:section 정치).
     match = re.search(r"\s*[-–—|]\s*([^\s\-–—|][^-–—|]{0,29})$", out)
-    if match and match.start() > 0 and _key(match.group(1)) in sections:
+    if match and match.start() > 0 and name_key(match.group(1)) in sections:
         out = out[: match.start()]
     return out.strip()
 
@@ -188,7 +183,7 @@ def _common_tail(a: str, b: str) -> str | None:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in (_key(w) for w in text.split()) if w]
+    return [w for w in (name_key(w) for w in text.split()) if w]
 
 
 def site_keys(tree: Any, ld: dict[str, Any], meta: MetaIndex | None, url: str | None) -> list[str]:
@@ -199,7 +194,7 @@ def site_keys(tree: Any, ld: dict[str, Any], meta: MetaIndex | None, url: str | 
         if isinstance(pub, dict) and isinstance(pub.get("name"), str):
             names.append(pub["name"])
     names += host_names(url)
-    return sorted({k for k in map(_key, names) if len(k) >= 2}, key=len, reverse=True)
+    return sorted({k for k in map(name_key, names) if len(k) >= 2}, key=len, reverse=True)
 
 
 def section_keys(tree: Any, ld: dict[str, Any], meta: MetaIndex | None) -> list[str]:
@@ -207,7 +202,7 @@ def section_keys(tree: Any, ld: dict[str, Any], meta: MetaIndex | None) -> list[
     sections: list[Any] = [meta_content(tree, "article:section", index=meta)]
     section = ld.get("articleSection")
     sections += section if isinstance(section, list) else [section]
-    return [k for k in (_key(s) for s in sections if isinstance(s, str)) if k and len(k) <= 30]
+    return [k for k in (name_key(s) for s in sections if isinstance(s, str)) if k and len(k) <= 30]
 
 
 def choose_title(

@@ -6,7 +6,7 @@ import json
 
 from lxml import html as lxml_html
 
-from crawler.detection import meta_index
+from crawler.htmlmeta import meta_index
 from pipelines.headline import choose_title, clean_title, decode_entities, host_names, strip_site_segments
 
 
