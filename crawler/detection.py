@@ -29,6 +29,14 @@ Page rules, first match wins:
 A page rejected by rule 6 is a *candidate* (``PageVerdict.candidate``) when it had
 a date, a dateline or some body text (a paragraph of 80+ characters, or a
 brief's): the spider lists those in the crawl manifest (docs/articles.md).
+
+One analysis per page: the crawl calls :func:`classify_page` with ``defer_date=True``.
+A page that passes rule 6 on its headline and text but has no dateline is then
+accepted *pending its date* (``PageVerdict.needs_date``): the extraction workers,
+which parse the page and run the date finder anyway, confirm it with the date the
+record gets, or reject it as ``heuristic:no-date``
+(:func:`pipelines.article.confirm_dated`).  The crawler process never runs the
+date finder, and a page the dates step dates is never rejected for having no date.
 """
 
 from __future__ import annotations
@@ -113,6 +121,8 @@ class PageVerdict:
     reason: str
     #: Rejected by the heuristics although it had a date, a dateline or body text: worth an archivist's look.
     candidate: bool = False
+    #: Accepted on headline and text; an article only if the dates step dates it (``defer_date``).
+    needs_date: bool = False
 
 
 def jsonld_types(tree: Any) -> set[str]:
@@ -180,13 +190,15 @@ def classify_page(
     brief_min_chars: int = defaults.NEWS_ARTICLE_BRIEF_MIN_CHARS,
     tree: Any = None,
     fetched_at: datetime | None = None,
+    defer_date: bool = False,
 ) -> PageVerdict:
     """Decide whether a fetched HTML page is an article (rules in the module docstring).
 
     ``min_paragraphs``, ``min_chars``, ``brief_min_chars``: the spider passes
     ``NEWS_ARTICLE_MIN_PARAGRAPHS``, ``NEWS_ARTICLE_MIN_CHARS`` and ``NEWS_ARTICLE_BRIEF_MIN_CHARS``;
     their defaults (crawler/settings.py) otherwise.  ``fetched_at``: now when None (dates in
-    the future are not dates).
+    the future are not dates).  ``defer_date``: leave rule 6's date to the extraction step
+    (a verdict with ``needs_date``) instead of running the date finder here.
     """
     if tree is None:
         try:
@@ -218,10 +230,15 @@ def classify_page(
         return PageVerdict(False, "heuristic:listing")
     if not (full or brief):
         return PageVerdict(False, "heuristic:too-little-text", candidate=page.long > 0 or page.dateline)
+    kind = "paragraphs" if full else "brief"
+    if defer_date:  # no date finder here: a dateline suffices, else the extraction step's date decides
+        if page.dateline:
+            return PageVerdict(True, f"heuristic:headline+{kind}+dateline")
+        return PageVerdict(True, f"heuristic:headline+{kind}+date", needs_date=True)
     dated = has_date_signal(tree, url, meta, fetched_at)
     if not (dated or page.dateline):
         return PageVerdict(False, "heuristic:no-date", candidate=True)
-    return PageVerdict(True, f"heuristic:headline+{'paragraphs' if full else 'brief'}+{'date' if dated else 'dateline'}")
+    return PageVerdict(True, f"heuristic:headline+{kind}+{'date' if dated else 'dateline'}")
 
 
 _BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (

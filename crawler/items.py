@@ -36,6 +36,7 @@ class PageItem:
     discovered_date: str | None = None  # date from sitemap/feed, if any
     capture_status: str | None = None  # new / changed / unchanged against the last crawl
     request_url: str | None = None  # the URL first requested (before redirects), for the resume journal
+    date_required: bool = False  # accepted on headline and text alone: an article only if the dates step dates it
 
 
 @dataclass

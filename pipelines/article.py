@@ -37,11 +37,11 @@ from crawler.urls import article_id
 from pipelines.authors import choose_authors, signoff_name, split_authors  # noqa: F401  (split_authors: re-exported)
 from pipelines.charset import decode_html_checked
 from pipelines.cleaning import CleanContext, Cleaner, DomLookup, block_hash, normalize, strip_icon_prefix
-from pipelines.dates import DateCandidate, collect_candidates
+from pipelines.dates import DateCandidate, collect_candidates, resolve_dates
 from pipelines.headline import choose_title, site_keys
 from pipelines.holes import has_holes, keep_empty_tails, repair_holes
 from pipelines.language import choose_language
-from pipelines.options import ExtractOptions
+from pipelines.options import DateOptions, ExtractOptions
 from pipelines.pagemeta import extract_author, page_metadata
 from pipelines.scriptbody import SCRIPT_BODY_BELOW_CHARS, script_body
 
@@ -58,6 +58,29 @@ class PageTooComplex(NotAnArticle):
     """The page's DOM is too large to extract from safely (EXTRACT_MAX_ELEMENTS)."""
 
     kind = "too_complex"
+
+
+class UndatedPage(NotAnArticle):
+    """A page accepted on headline and text alone (``PageItem.date_required``) that the dates step cannot date."""
+
+    kind = "undated"
+    reason = "heuristic:no-date"
+
+
+def confirm_dated(article: ArticleItem, options: DateOptions | None = None) -> None:
+    """Raise UndatedPage unless ``article`` has a publication date, as the dates step decides it.
+
+    Detection's date check for pages that mark nothing (crawler/detection.py, ``defer_date``):
+    the date the record gets (``apply_dates`` already ran) or would get (resolved here from
+    the same candidates, without setting it: ``DATES_ENABLED`` off, or dates decided later).
+    """
+    if article.dated:
+        found = article.published
+    else:
+        found = resolve_dates([DateCandidate(*c) for c in article.date_candidates], fetched_at=article.fetched_at,
+                              language=article.language, timezone=article.timezone, options=options).published
+    if found is None:
+        raise UndatedPage("no publication date found (no metadata, <time>, byline, dateline or URL date)")
 
 
 @functools.lru_cache(maxsize=1)

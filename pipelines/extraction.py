@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from crawler import signals as news_signals
 from crawler.items import ArticleItem, PageItem
-from pipelines.article import NotAnArticle, extract_article
+from pipelines.article import NotAnArticle, UndatedPage, confirm_dated, extract_article
 from pipelines.cleaning import Cleaner
 from pipelines.extraction_pool import ExtractionPool
 from pipelines.options import DateOptions, ExtractOptions
@@ -40,6 +41,12 @@ class ExtractionPipeline:
     pipeline then has nothing left to do).  ``EXTRACT_WORKERS = 0`` extracts in
     the reactor process (debugging), and leaves the dates to the dates pipeline.
 
+    A page the spider accepted on its headline and text alone, pending its date
+    (``PageItem.date_required``, crawler/detection.py), is an article only if the
+    dates step dates it: counted ``news/pages/article``, or rejected as
+    ``heuristic:no-date`` (``news/pages/other``, ``news/pages/rejected/no-date``, the
+    ``page_rejected`` signal that lists it in the crawl manifest).
+
     Settings read (:mod:`pipelines.options`): ``EXTRACT_WORKERS``, ``EXTRACT_TIMEOUT``,
     ``EXTRACT_MIN_TEXT_CHARS``, ``EXTRACT_MAX_ELEMENTS``, ``EXTRACT_FAVOR_PRECISION``,
     ``EXTRACT_FAVOR_RECALL``, ``EXTRACT_FAST``, ``EXTRACT_COMPARE_BELOW_CHARS``,
@@ -49,6 +56,7 @@ class ExtractionPipeline:
     ``extract/retried``, ``extract/charset/mislabelled``, ``extract/charset/undeclared``,
     ``extract/charset/bom``, ``extract/pool_restarts``, ``extract/workers``,
     ``extract/worker_peak_rss_mb``, ``extract/worker_cpu_s``, ``timing/extract_ms``,
+    ``news/pages/article``, ``news/pages/other``, ``news/pages/rejected/no-date``,
     ``timing/clean_ms``, ``clean/removed/{kind}``; for dates decided in the workers
     ``dates/published/{source}`` and ``dates/implausible``.
     """
@@ -57,6 +65,7 @@ class ExtractionPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.options = options
+        self.date_options = DateOptions.from_settings(crawler.settings)  # for confirm_dated in this process
         self.cleaner = Cleaner()
         self.pool = ExtractionPool(options, dates, self.stats) if options.workers > 0 else None
 
@@ -85,6 +94,8 @@ class ExtractionPipeline:
                 try:
                     article: ArticleItem | None = extract_article(item, self.options, self.cleaner, timings)
                     reason = None
+                    if item.date_required:
+                        confirm_dated(article, self.date_options)
                 except NotAnArticle as exc:
                     article, reason = None, (exc.kind, str(exc))
             else:
@@ -97,6 +108,8 @@ class ExtractionPipeline:
             raise DropItem(f"{item.url}: extraction error: {exc!r}") from exc
         self.stats.inc_value("timing/extract_ms", int(1000 * timings.get("extraction", 0.0)))
         self.stats.inc_value("timing/clean_ms", int(1000 * timings.get("cleaning", 0.0)))
+        if item.date_required:
+            self._count_pending(item, reason)
         if article is None:
             kind, why = reason or ("empty", "no text")
             self.stats.inc_value(f"extract/dropped/{kind}")
@@ -118,3 +131,14 @@ class ExtractionPipeline:
         for removal in article.removed:
             self.stats.inc_value(f"clean/removed/{removal['kind']}")
         return article
+
+    def _count_pending(self, item: PageItem, reason: tuple[str, str] | None) -> None:
+        """A page accepted pending its date: an article now, or rejected as undated (and DropItem)."""
+        if reason is None or reason[0] != UndatedPage.kind:
+            self.stats.inc_value("news/pages/article")  # dated (or not extractable: counted as the spider would)
+            return
+        self.stats.inc_value("news/pages/other")
+        self.stats.inc_value("news/pages/rejected/no-date")
+        logger.debug("Not an article (%s): %s", UndatedPage.reason, item.url)
+        self.crawler.signals.send_catch_log(news_signals.page_rejected, url=item.url, reason=UndatedPage.reason)
+        raise DropItem(f"{item.url}: not an article: {reason[1]}", log_level="DEBUG")

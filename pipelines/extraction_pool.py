@@ -8,7 +8,8 @@ that keeps a worker busy longer than ``ExtractOptions.timeout`` is abandoned
 and the pool replaced (its processes killed); the other pages it had in
 flight are extracted again on the new pool, as are the pages of a worker that
 died.  Given :class:`~pipelines.options.DateOptions`, the workers decide the
-article's dates too (:func:`pipelines.dates.apply_dates`).
+article's dates too (:func:`pipelines.dates.apply_dates`), and confirm or reject
+the pages the spider accepted pending their date (:func:`pipelines.article.confirm_dated`).
 
 Used by :class:`pipelines.extraction.ExtractionPipeline`, whose docstring lists
 the settings and stats.  Stats counted here: ``extract/dropped/timeout``,
@@ -31,7 +32,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem, PageItem
-from pipelines.article import NotAnArticle, extract_article
+from pipelines.article import NotAnArticle, confirm_dated, extract_article
 from pipelines.cleaning import Cleaner
 from pipelines.dates import apply_dates
 from pipelines.options import DateOptions, ExtractOptions
@@ -82,15 +83,18 @@ def extract_in_worker(page: PageItem, options: ExtractOptions, dates: DateOption
 
     With ``dates``, the article's dates are decided here too (the dates pipeline
     then has nothing left to do); ``timings["implausible_dates"]`` counts the
-    implausible values skipped.
+    implausible values skipped.  A page accepted pending its date
+    (``page.date_required``) and left without one is not an article (kind ``undated``).
     """
     timings: dict[str, float] = {}
     try:
         article = extract_article(page, options, _WorkerState.cleaner or Cleaner(), timings)
+        if dates is not None:
+            timings["implausible_dates"] = apply_dates(article, dates)
+        if page.date_required:
+            confirm_dated(article, dates)
     except NotAnArticle as exc:
         return None, (exc.kind, str(exc)), timings
-    if dates is not None:
-        timings["implausible_dates"] = apply_dates(article, dates)
     return article, None, timings
 
 

@@ -7,6 +7,9 @@ import pytest
 from crawler.detection import classify_page, classify_url
 from crawler.profiles import load_profile
 from crawler.urls import article_id, normalize_url, strip_tracking
+from pipelines.article import UndatedPage, confirm_dated, extract_article
+from pipelines.dates import apply_dates
+from pipelines.offline import page_from_bytes
 
 PARAS = "".join(f"<p>{'This is a real sentence of the article body with enough words. ' * 3}</p>" for _ in range(4))
 
@@ -156,3 +159,41 @@ def test_contact_and_tag_pages_are_not_articles():
     about = f'<html lang="en"><body><h1>About us</h1>{PARAS}</body></html>'
     verdict = classify_page(about, "https://www.example-news.org/about-us/")
     assert (verdict.is_article, verdict.reason) == (False, "heuristic:no-date")
+
+
+def test_deferred_date_is_decided_by_the_extraction_step(monkeypatch):
+    """One analysis per page: the crawl's verdict (defer_date) never runs the date finder; the
+    extraction step decides with the date the record gets, Arabic-Indic digits included."""
+    body = "".join(f"<p>{'نص الخبر الكامل عن الأوضاع الميدانية في المنطقة الشمالية من البلاد اليوم. ' * 2}</p>" for _ in range(4))
+    html = f'<html lang="ar"><body><h1>عنوان الخبر</h1><div class="meta">نشر في ٢٤ آذار ٢٠٢٠</div>{body}</body></html>'
+    url = "https://www.example-news.org/archives/1"
+
+    def no_finder(*args, **kwargs):
+        raise AssertionError("the date finder ran in the crawler process")
+
+    monkeypatch.setattr("crawler.detection.find_published", no_finder)
+    dated = classify_page(html, url, defer_date=True)
+    undated = classify_page(html.replace("نشر في ٢٤ آذار ٢٠٢٠", ""), url, defer_date=True)
+    for verdict in (dated, undated):
+        assert (verdict.is_article, verdict.needs_date, verdict.reason) == (True, True, "heuristic:headline+paragraphs+date")
+    # A dateline needs no date: decided here, not pending.
+    brief = classify_page(EN_BRIEF.replace("DAMASCUS, March 24 (Reuters) -", "DAMASCUS (Reuters) -"),
+                          "https://wire.example.com/world/syria-schools", defer_date=True)
+    assert (brief.is_article, brief.needs_date, brief.reason) == (True, False, "heuristic:headline+brief+dateline")
+
+    monkeypatch.undo()
+    page = page_from_bytes(html.encode(), url, fetched_at="2024-01-01T00:00:00+00:00")
+    page.date_required = True
+    article = extract_article(page)
+    confirm_dated(article)  # resolved from the candidates, not set: DATES_ENABLED off or dates decided later
+    assert article.published is None
+    apply_dates(article)
+    assert article.published.startswith("2020-03-24")
+    confirm_dated(article)
+    bare = extract_article(page_from_bytes(html.replace("نشر في ٢٤ آذار ٢٠٢٠", "").encode(), url,
+                                           fetched_at="2024-01-01T00:00:00+00:00"))
+    with pytest.raises(UndatedPage, match="no publication date"):
+        confirm_dated(bare)
+    apply_dates(bare)
+    with pytest.raises(UndatedPage):
+        confirm_dated(bare)

@@ -54,3 +54,19 @@ def test_rejected_list_is_capped(site, tmp_path):
     result = run_crawl(tmp_path / "b", [f"url={site}"], ["ARCHIVE_MANIFEST_MAX_REJECTED=0"], crawl_id="capped")
     assert result.returncode == 0, result.log[-3000:]
     assert result.manifest["rejected_pages"] == {"total": 1, "listed": []}
+
+
+@pytest.mark.parametrize("workers", ["0", "1"])
+def test_date_decided_once_by_the_extraction_step(site, tmp_path, workers):
+    """The spider accepts the unmarked pages pending their date; the extraction step (worker pool or in
+    process) confirms the dated one and rejects the undated one: same records, counts and manifest."""
+    result = run_crawl(tmp_path / f"w{workers}", [f"url={site}"], [f"EXTRACT_WORKERS={workers}"], crawl_id=f"w{workers}")
+    assert result.returncode == 0, result.log[-3000:]
+    [(_, record)] = result.articles()
+    assert record["url"] == site + "news/dated.html"
+    assert record["published"].startswith("2021-03-03")
+    assert record["extractor"]["detection"] == "heuristic:headline+brief+date"  # four short paragraphs: a brief
+    assert result.stats["news/pages/article"] == 1
+    assert result.stats["news/pages/rejected/no-date"] == 1
+    assert "extract/dropped/undated" not in result.stats  # a detection decision, not an extraction failure
+    assert result.manifest["rejected_pages"]["listed"] == [{"url": site + "news/undated.html", "reason": "heuristic:no-date"}]

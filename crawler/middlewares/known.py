@@ -87,7 +87,8 @@ class KnownArticleMiddleware:
             if isinstance(out, Request):
                 out = self.check_request(out)
             elif isinstance(out, PageItem) and self.unchanged_article(response):
-                self.stats.inc_value("news/pages/article", -1)  # counted by the spider as it classified the page
+                if not out.date_required:  # else not counted yet (the extraction pipeline counts it)
+                    self.stats.inc_value("news/pages/article", -1)  # counted by the spider as it classified the page
                 self.stats.inc_value("news/pages/unchanged")
                 logger.debug("Unchanged since the last crawl (revisit), JSON kept: %s", response.url)
                 out = None

@@ -30,7 +30,7 @@ Settings read: ``NEWS_LINK_DEPTH``, ``NEWS_FOLLOW_ARTICLE_LINKS``, ``NEWS_GUESS_
 ``NEWS_ARTICLE_BRIEF_MIN_CHARS``, ``ROBOTSTXT_OBEY``, ``DOWNLOAD_MAXSIZE``, ``NEWS_MAX_LINKS_PER_PAGE``, ``NEWS_MAX_FEED_ITEMS``.
 
 Stats: ``news/pages/article``, ``news/pages/other``, ``news/pages/rejected/{reason}`` (signal ``page_rejected`` for
-candidates), ``news/links/capped``, ``news/feeds/capped``, ``news/sitemaps/entities_ignored``, ``news/sitemaps/malformed``,
+candidates; a page accepted pending its date is counted by the extraction pipeline, which may reject it ``no-date``), ``news/links/capped``, ``news/feeds/capped``, ``news/sitemaps/entities_ignored``, ``news/sitemaps/malformed``,
 ``news/sitemaps/too_large``, ``news/urls/tracking_stripped``, ``news/urls/escaped``, ``news/urls/long``,
 ``news/skipped/out_of_window``, ``news/skipped/excluded``, ``news/sitemaps/parsed``, ``news/sitemaps/invalid``,
 ``news/feeds/parsed``, ``news/feeds/invalid``, ``news/requests/{seed,sitemap,feed,link,robots}``.
@@ -337,11 +337,14 @@ class NewsSpider(Spider):
             return
         stats = self.crawler.stats
         depth = response.meta.get("link_depth", 0)
+        # defer_date: the extraction workers confirm an unmarked page's date (one date finder, off the reactor).
         verdict = classify_page(response.body, response.url, self.profile, min_paragraphs=self.min_paragraphs,
-                                min_chars=self.min_chars, brief_min_chars=self.brief_min_chars, tree=tree)
+                                min_chars=self.min_chars, brief_min_chars=self.brief_min_chars, tree=tree,
+                                defer_date=True)
         if verdict.is_article:
-            stats.inc_value("news/pages/article")
-            yield self._page_item(response, verdict.reason)
+            if not verdict.needs_date:  # else counted by ExtractionPipeline once the date is known
+                stats.inc_value("news/pages/article")
+            yield self._page_item(response, verdict.reason, verdict.needs_date)
         else:
             stats.inc_value("news/pages/other")
             logger.debug("Not an article (%s): %s", verdict.reason, response.url)
@@ -375,7 +378,7 @@ class NewsSpider(Spider):
             if req is not None:
                 yield req
 
-    def _page_item(self, response: TextResponse, reason: str) -> PageItem:
+    def _page_item(self, response: TextResponse, reason: str, date_required: bool = False) -> PageItem:
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         return PageItem(
             url=response.url,
@@ -396,4 +399,5 @@ class NewsSpider(Spider):
             discovered_date=response.meta.get("discovered_date"),
             capture_status=response.meta.get("capture_status"),
             request_url=response.meta.get("redirect_urls", [response.url])[0],
+            date_required=date_required,
         )
