@@ -92,10 +92,11 @@ class ExtractionPipeline:
             if self.pool is None:
                 timings: dict[str, float] = {}
                 try:
-                    article: ArticleItem | None = extract_article(item, self.options, self.cleaner, timings)
-                    reason = None
+                    extracted = extract_article(item, self.options, self.cleaner, timings)
                     if item.date_required:
-                        confirm_dated(article, self.date_options)
+                        confirm_dated(extracted, self.date_options)
+                    article: ArticleItem | None = extracted
+                    reason = None
                 except NotAnArticle as exc:
                     article, reason = None, (exc.kind, str(exc))
             else:
