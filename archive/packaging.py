@@ -19,6 +19,7 @@ import heapq
 import io
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -128,6 +129,28 @@ def iso_ts(value: str) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def _zip_add(zf: zipfile.ZipFile, arcname: str, source: Path) -> None:
+    """Store ``source`` (streamed, not read into memory) in ``zf`` with the same extra fields in its local header
+    and its central directory entry.
+
+    zipfile puts a ZIP64 extra field in the central directory when the entry's size or its offset is past
+    ``zipfile.ZIP64_LIMIT``, but in the local header when asked to (``force_zip64``) or when the size is within 5 %
+    of the limit, and never for the offset. ReplayWeb.page (wabac.js) reads an entry's data right after
+    ``30 + len(name)`` bytes when the central directory gives it no extra field, so an entry with an extra field
+    in its local header only is read from the wrong offset. Here the local header has the ZIP64 field exactly when
+    the central directory will (size or offset past the limit, read at run time as zipfile does).
+    """
+    info = zipfile.ZipInfo.from_file(source, arcname, strict_timestamps=False)
+    info.compress_type = zipfile.ZIP_STORED
+    size = info.file_size
+    zip64 = size > zipfile.ZIP64_LIMIT or zf.start_dir > zipfile.ZIP64_LIMIT
+    info.file_size = 0  # not zipfile's "within 5 % of the limit" guess: the real size is written on close
+    with open(source, "rb") as src, zf.open(info, "w", force_zip64=zip64) as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    if info.file_size != size:
+        raise OSError(f"{source} changed size while being packed ({size} -> {info.file_size} bytes)")
+
+
 def build_wacz(
     out_path: Path,
     warc_paths: list[Path],
@@ -138,30 +161,33 @@ def build_wacz(
     software: str,
     main_page_url: str | None = None,
 ) -> None:
-    """Write a WACZ package to ``out_path`` atomically (temporary file + rename)."""
+    """Write a WACZ package to ``out_path`` atomically (temporary file + rename).
+
+    Every entry is stored (no compression) from a file, so memory stays flat whatever the crawl's size;
+    entries past 2 GiB (a WARC over it, or anything after it) get ZIP64 fields, in the local header and the
+    central directory alike (:func:`_zip_add`).
+    """
     tmp = out_path.with_name(out_path.name + ".tmp")
     resources: list[dict[str, Any]] = []
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="wacz-", dir=out_path.parent)))
+        zf = stack.enter_context(zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True))
         for path in warc_paths:
             arcname = f"archive/{path.name}"
-            zf.write(path, arcname)
+            _zip_add(zf, arcname, path)
             digest, size = _sha256_file(path)
             resources.append({"name": path.name.lower().replace("~", "-"), "path": arcname, "hash": digest, "bytes": size})
         # The index and the page list are streamed from files into the package, not held in memory.
-        zf.write(cdxj, "indexes/index.cdx")
+        _zip_add(zf, "indexes/index.cdx", cdxj)
         digest, size = _sha256_file(cdxj)
         resources.append({"name": "index.cdx", "path": "indexes/index.cdx", "hash": digest, "bytes": size})
-        page_digest, page_bytes = hashlib.sha256(), 0
-        with zf.open("pages/pages.jsonl", "w", force_zip64=True) as dst:
+        pages_file = scratch / "pages.jsonl"
+        with open(pages_file, "wb") as fh:
             for line in pages_jsonl_lines(pages):
-                data = line.encode("utf-8")
-                dst.write(data)
-                page_digest.update(data)
-                page_bytes += len(data)
-        resources.append(
-            {"name": "pages.jsonl", "path": "pages/pages.jsonl", "hash": "sha256:" + page_digest.hexdigest(),
-             "bytes": page_bytes}
-        )
+                fh.write(line.encode("utf-8"))
+        _zip_add(zf, "pages/pages.jsonl", pages_file)
+        digest, size = _sha256_file(pages_file)
+        resources.append({"name": "pages.jsonl", "path": "pages/pages.jsonl", "hash": digest, "bytes": size})
         package: dict[str, Any] = {
             "profile": "data-package",
             "resources": resources,
@@ -173,7 +199,9 @@ def build_wacz(
         if main_page_url:
             package["mainPageURL"] = main_page_url
         package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
-        zf.writestr("datapackage.json", package_bytes)
         digest_doc = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
-        zf.writestr("datapackage-digest.json", json.dumps(digest_doc, indent=2).encode("utf-8"))
+        (scratch / "datapackage.json").write_bytes(package_bytes)
+        (scratch / "datapackage-digest.json").write_bytes(json.dumps(digest_doc, indent=2).encode("utf-8"))
+        _zip_add(zf, "datapackage.json", scratch / "datapackage.json")
+        _zip_add(zf, "datapackage-digest.json", scratch / "datapackage-digest.json")
     os.replace(tmp, out_path)
