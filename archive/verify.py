@@ -26,6 +26,9 @@ class Report:
     responses: int = 0
     revisits: int = 0
     articles: int = 0
+    images_archived: int = 0  # image pointers of article records that open their records
+    images_missing: dict[str, int] = field(default_factory=dict)  # not archived, by reason
+    pages_missing_images: int = 0  # article records with at least one image not archived
 
     def ok(self, message: str) -> None:
         self.lines.append(f"ok     {message}")
@@ -120,6 +123,37 @@ def check_pointer(record: dict, warc_dir: Path, report: Report) -> None:
         report.fault(f"article {record.get('id')}: pointer opens a {rec.rec_type} record")
     else:
         report.articles += 1
+
+
+def check_image_pointer(article_id: str, image: dict, warc_dir: Path, report: Report) -> None:
+    """An article image's ``warc`` pointer opens a response or revisit record (of the image, or of its redirect target)."""
+    ptr = image["warc"]
+    try:
+        with open(warc_dir / ptr["file"], "rb") as fh:
+            fh.seek(ptr["offset"])
+            chunk = fh.read(ptr["length"])
+        rec = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+    except Exception as exc:
+        report.fault(f"article {article_id}: image pointer {ptr['file']}@{ptr['offset']} unreadable ({exc})")
+        return
+    if rec.rec_headers.get_header("WARC-Record-ID") != ptr["record_id"]:
+        report.fault(f"article {article_id}: image pointer opens {rec.rec_headers.get_header('WARC-Record-ID')}, "
+                     f"not {ptr['record_id']}")
+    elif rec.rec_type not in ("response", "revisit"):
+        report.fault(f"article {article_id}: image pointer opens a {rec.rec_type} record")
+    else:
+        report.images_archived += 1
+
+
+def note_missing_images(record: dict, report: Report) -> None:
+    """Count the article's images the crawl did not archive, by reason (``archived: false``)."""
+    missing = [i for i in record.get("images") or () if isinstance(i, dict) and i.get("archived") is False]
+    if missing:
+        report.pages_missing_images += 1
+    for image in missing:
+        reason = str(image.get("reason") or "unknown")
+        reason = reason.split(" (", 1)[0]  # "too-large (over N bytes, …)" -> "too-large"
+        report.images_missing[reason] = report.images_missing.get(reason, 0) + 1
 
 
 def check_cdxj(cdxj: str | None, captures: dict[str, list[tuple[str, int, str]]], report: Report) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -37,17 +37,24 @@ class PageItem:
     capture_status: str | None = None  # new / changed / unchanged against the last crawl
     request_url: str | None = None  # the URL first requested (before redirects), for the resume journal
     date_required: bool = False  # accepted on headline and text alone: an article only if the dates step dates it
+    # Page resources by URL: {"archived": true, "warc": {...}, "status": 200} or {"archived": false, "reason": ...}
+    # (crawler/middlewares/resources.py); None when resources were not fetched.
+    resources: dict[str, dict[str, Any]] | None = None
 
 
 @dataclass
 class ImageRef:
     url: str
     caption: str | None = None
+    # Schema version 2: what the crawl kept (crawler/middlewares/resources.py); None when resources were not fetched.
+    archived: bool | None = None
+    warc: dict[str, Any] | None = None  # file, record_id, offset, length (and revisit: true)
+    reason: str | None = None  # why not archived
 
 
 @dataclass
 class ArticleItem:
-    """One article record: the JSON output contract, schema_version 1."""
+    """One article record: the JSON output contract, schema_version 2 (docs/schema.md)."""
 
     id: str
     url: str

@@ -170,6 +170,36 @@ ARCHIVE_SPOOL_CLOSE_TIMEOUT = 300
 # Candidate pages rejected by the article heuristics listed in the crawl manifest (rejected_pages; the total is always counted).
 ARCHIVE_MANIFEST_MAX_REJECTED = 1000
 
+# --- Page resources (ARCHIVE_RESOURCES_*): what a reader's browser loaded (docs/resources.md) ---
+# Fetch and archive the images, stylesheets, fonts, scripts, icons and media of archived pages.
+ARCHIVE_RESOURCES_ENABLED = True
+# Whose resources: "articles" (pages that become article records) or "all" (every HTML page).
+ARCHIVE_RESOURCES_PAGES = "articles"
+# Kinds fetched (of image, stylesheet, font, script, icon, media, other).
+ARCHIVE_RESOURCES_KINDS = ["image", "stylesheet", "font", "script", "icon", "media"]
+# Largest body kept per kind, in bytes (a bigger one is cut off, recorded as a failed fetch and reported).
+ARCHIVE_RESOURCES_MAX_SIZE = {
+    "image": 25 * 1024 * 1024,
+    "stylesheet": 5 * 1024 * 1024,
+    "font": 5 * 1024 * 1024,
+    "script": 10 * 1024 * 1024,
+    "icon": 2 * 1024 * 1024,
+    "media": 100 * 1024 * 1024,
+    "other": 10 * 1024 * 1024,
+}
+# Resources taken per page (in document order; the rest are counted and reported, not fetched).
+ARCHIVE_RESOURCES_MAX_PER_PAGE = 300
+# Bytes of resources fetched per crawl before new ones are skipped (0: no limit).
+ARCHIVE_RESOURCES_MAX_TOTAL_BYTES = 0
+# Hosts (and their subdomains) whose resources are never fetched, e.g. ["doubleclick.net"].
+ARCHIVE_RESOURCES_SKIP_HOSTS: list[str] = []
+# Resource fetches in flight at once, crawl-wide (per-host politeness still applies on top).
+ARCHIVE_RESOURCES_CONCURRENCY = 8
+# How deep stylesheets are followed: 1 = the page's own resources only; 3 = @import, then their url()s.
+ARCHIVE_RESOURCES_MAX_DEPTH = 3
+# Obey each resource host's robots.txt (ROBOTSTXT_OBEY must be on too).
+ARCHIVE_RESOURCES_OBEY_ROBOTS = True
+
 # --- Extraction (EXTRACT_*) ----------------------------------------------
 # Minimum length (characters) of extracted text for a page to become an
 # article record; shorter pages are dropped (stat extract/dropped/empty).
@@ -259,6 +289,8 @@ SPIDER_MIDDLEWARES = {
     # Outermost (before HttpErrorMiddleware at 50): the WARC metadata record, with the
     # outlinks the callback listed, of every response that reaches the spider.
     "crawler.middlewares.capturemeta.CaptureMetadataMiddleware": 10,
+    # Page resources (images, CSS, fonts, scripts) fetched and archived before the page's item goes on.
+    "crawler.middlewares.resources.PageResourcesMiddleware": 940,
     # Spider side (after Scrapy's DepthMiddleware at 900), innermost last:
     # resume journal: interrupted requests first; responses with no article journalled done.
     "crawler.middlewares.resume.ResumeJournalMiddleware": 950,

@@ -189,20 +189,42 @@ def _images(tree: Any, base_url: str, meta: MetaIndex | None = None) -> list[Ima
     for fig in tree.xpath("//figure[.//img]"):
         if fig.xpath("ancestor::header|ancestor::footer|ancestor::nav|ancestor::aside"):
             continue
-        srcs = fig.xpath(".//img/@src | .//img/@data-src")
-        if not srcs or not str(srcs[0]).strip() or str(srcs[0]).startswith("data:"):
+        # The photo's own URL: src, or where a lazy-load placeholder (a data: URI) stands, the lazy attribute.
+        srcs = [str(v).strip() for v in fig.xpath(
+            "(.//img)[1]/@src | (.//img)[1]/@data-src | (.//img)[1]/@data-lazy-src | (.//img)[1]/@data-original")]
+        real = [v for v in srcs if v and not v.startswith("data:")]
+        if not real:
             continue
-        url = urljoin(base_url, str(srcs[0]).strip())
+        url = urljoin(base_url, real[0]).split("#", 1)[0]
         cap = fig.xpath(".//figcaption")
         caption = strip_icon_prefix(" ".join(cap[0].text_content().split())) if cap else None
         if url not in seen:
             seen.add(url)
             images.append(ImageRef(url=url, caption=caption or None))
     if og:
-        url = urljoin(base_url, og)
+        url = urljoin(base_url, og.strip()).split("#", 1)[0]
         if url not in seen:
             images.insert(0, ImageRef(url=url, caption=None))
     return images
+
+
+def attach_captures(images: list[ImageRef], resources: dict[str, dict[str, Any]] | None) -> None:
+    """Say for each image whether the crawl archived it: its WARC record, or why not.
+
+    ``resources``: the page's resources by URL (``PageItem.resources``,
+    crawler/middlewares/resources.py); None leaves ``archived`` unknown (null).
+    """
+    if resources is None:
+        return
+    for image in images:
+        found = resources.get(image.url)
+        if found is None:
+            image.archived, image.reason = False, "not among the page's resources fetched (ARCHIVE_RESOURCES_KINDS or ARCHIVE_RESOURCES_MAX_PER_PAGE)"
+        elif found.get("archived"):
+            image.archived = True
+            image.warc = {**found["warc"], **({"revisit": True} if found.get("revisit") else {})}
+        else:
+            image.archived, image.reason = False, str(found.get("reason") or "unknown")
 
 
 def extract_article(
@@ -237,6 +259,7 @@ def extract_article(
     canonical_url = urljoin(page.url, str(canonical[0]).strip()) if canonical else None
     canonical_url = canonical_url or meta_content(tree, "og:url", index=meta) or page.url
     images = _images(tree, page.url, meta)
+    attach_captures(images, page.resources)
     ctx = CleanContext(
         site_names=_site_names(tree, ld, meta),
         captions=[normalize(i.caption) for i in images if i.caption],

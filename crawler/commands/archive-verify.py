@@ -5,8 +5,11 @@
 
 Checks every WARC (digests, WARC/1.1 structure: warcinfo first, dates, every
 capture with its request, revisits with their WARC-Refers-To headers), that
-every article JSON's ``warc`` pointer opens the right response record, and
-that the crawl's CDXJ index covers every response and revisit record.  A crawl
+every article JSON's ``warc`` pointer opens the right response record (and
+each archived image's pointer a response or revisit record), and that the
+crawl's CDXJ index covers every response and revisit record.  Reports the
+pages whose images were not archived, with the count per reason (robots,
+too-large, status 404, …; docs/resources.md): a report, not a fault.  A crawl
 in a remote store is read through ``ARCHIVE_URI`` and the same settings as a
 crawl (``AWS_*``, ``ARCHIVE_S3_*``, ``ARCHIVE_SPOOL_DIR``): WARCs are downloaded
 one at a time into a temporary directory.  Prints a report; exits non-zero on
@@ -28,7 +31,7 @@ from scrapy.exceptions import UsageError
 
 from archive.keys import UnsafeKeyError, cdxj_key, warc_key
 from archive.storage import Storage, StorageError
-from archive.verify import Report, check_cdxj, check_pointer, check_warc
+from archive.verify import Report, check_cdxj, check_image_pointer, check_pointer, check_warc, note_missing_images
 from crawler.cli import QuietCommand, open_archive
 
 # (WARC file name, temporary directory) -> a local path of that file
@@ -45,6 +48,7 @@ def verify_crawl(
     """Check the WARCs, the pointers of the ``articles`` ((name, JSON bytes)) into them, and the CDXJ."""
     names = set(warc_names)
     pointing: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    images: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for label, raw in articles or ():
         try:
             record = json.loads(raw)
@@ -54,6 +58,10 @@ def verify_crawl(
         file = (record.get("warc") or {}).get("file")
         if file in names:
             pointing[file].append(record)
+        note_missing_images(record, report)
+        for image in record.get("images") or ():
+            if isinstance(image, dict) and image.get("archived") and (image.get("warc") or {}).get("file") in names:
+                images[image["warc"]["file"]].append((str(record.get("id")), image))
     captures = {}
     with tempfile.TemporaryDirectory(prefix="news-verify-") as tmp:
         for name in warc_names:
@@ -61,10 +69,17 @@ def verify_crawl(
             captures[name] = check_warc(path, report)
             for record in pointing.pop(name, []):
                 check_pointer(record, path.parent, report)
+            for article_id, image in images.pop(name, []):
+                check_image_pointer(article_id, image, path.parent, report)
             if path.parent == Path(tmp):
                 path.unlink()  # a downloaded copy: one WARC on disk at a time
     if articles is not None:
         report.ok(f"{report.articles} article JSON pointers open their response records")
+        if report.images_archived:
+            report.ok(f"{report.images_archived} archived image pointers open their records")
+        if report.images_missing:
+            reasons = ", ".join(f"{n} {why}" for why, n in sorted(report.images_missing.items(), key=lambda kv: -kv[1]))
+            report.lines.append(f"note   {report.pages_missing_images} pages have images not archived: {reasons}")
     check_cdxj(cdxj, captures, report)
 
 

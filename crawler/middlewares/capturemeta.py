@@ -82,7 +82,9 @@ class CaptureMetadataMiddleware:
         if response.meta.get("warc_metadata_for") == record_id:
             return
         response.meta["warc_metadata_for"] = record_id
-        outlinks = [] if response.meta.get("warc_revisit") else list(response.meta.get("outlinks") or ())
+        revisit = response.meta.get("warc_revisit")
+        outlinks = [] if revisit else list(response.meta.get("outlinks") or ())
+        embeds = [] if revisit else list(response.meta.get("embeds") or ())
         url = response.url
         stats = self.stats
 
@@ -94,4 +96,4 @@ class CaptureMetadataMiddleware:
             stats.inc_value("archive/warc/metadata")
             stats.inc_value("archive/warc/records")
 
-        self.archive.recorder.post_metadata(url, record_id, capture_fields(request, response, outlinks), done)
+        self.archive.recorder.post_metadata(url, record_id, capture_fields(request, response, outlinks, embeds), done)

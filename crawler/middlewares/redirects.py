@@ -7,7 +7,8 @@ log line naming both URLs and the reason, when its target
 
 * is not http(s) (``javascript:``, ``data:``, ``ftp:``, ``file:``, ...):
   ``fetch/redirect/bad_scheme``;
-* is outside the crawl's sites (the spider's ``allowed_domains``):
+* is outside the crawl's sites (the spider's ``allowed_domains``), unless the
+  request allows any host (``meta["allow_offsite"]``: page resources):
   ``fetch/redirect/offsite``;
 * is a URL already in this redirect chain (a loop, which Scrapy would
   otherwise follow until ``REDIRECT_MAX_TIMES`` or its duplicate filter
@@ -70,7 +71,7 @@ class RedirectGuardMiddleware:
         if scheme not in ("http", "https"):
             self._refuse("bad_scheme", request, response, target, f"its target scheme {scheme or '(none)'}: is not HTTP(S)")
         allowed = getattr(self.crawler.spider, "_allowed", None)
-        if callable(allowed) and not allowed(target):
+        if callable(allowed) and not request.meta.get("allow_offsite") and not allowed(target):
             self._refuse("offsite", request, response, target, "its target is outside the crawl's sites")
         chain = [*request.meta.get("redirect_urls", []), request.url]
         seen = {normalize_url(u) for u in chain}

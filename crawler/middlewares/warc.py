@@ -252,20 +252,35 @@ def _header(response: Response, name: bytes) -> str | None:
     return value.decode("latin-1") if value else None
 
 
-def capture_fields(request: Request, response: Response | None, outlinks: list[str] | None = None) -> list[tuple[str, str]]:
-    """warc-fields of a metadata record: referrer, discovery path, depth, outlinks."""
+def capture_fields(
+    request: Request,
+    response: Response | None,
+    outlinks: list[str] | None = None,
+    embeds: list[tuple[str, str, str]] | None = None,
+) -> list[tuple[str, str]]:
+    """warc-fields of a metadata record: referrer, discovery path, depth, outlinks and embeds.
+
+    A page resource (``meta["embed"]``) has ``via`` the page (or stylesheet) that embedded it,
+    ``hopsFromSeed`` its hop path as Heritrix writes it (``E``, ``EE``) and ``embedContext``
+    (``img/@srcset``); a page lists its embeds as ``outlink: URL E img/@src``.
+    """
     meta = request.meta
     referer = request.headers.get(b"Referer")
+    embed = meta.get("embed")
     fields = [
         ("via", referer.decode("latin-1") if referer else ""),
         ("discovery", str(meta.get("discovery", ""))),
-        ("hopsFromSeed", str(meta.get("link_depth", ""))),
+        ("hopsFromSeed", str(embed["hops"] if embed else meta.get("link_depth", ""))),
         ("depth", str(meta.get("depth", ""))),
         ("fetchTimeMs", str(int(1000 * meta["download_latency"])) if "download_latency" in meta else ""),
     ]
     if response is not None and 300 <= response.status < 400 and response.headers.get(b"Location"):
         location = response.headers.get(b"Location") or b""
         fields.append(("outlink", f"{response.urljoin(location.decode('latin-1'))} R Location"))
+    if embed:
+        fields.append(("embedContext", str(embed.get("context", ""))))
     for link in outlinks or []:
         fields.append(("outlink", f"{link} L a/@href"))
+    for url, _kind, context in embeds or []:
+        fields.append(("outlink", f"{url} E {context}"))
     return fields

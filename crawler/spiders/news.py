@@ -26,8 +26,14 @@ known articles are skipped on re-crawls (:mod:`crawler.middlewares.known`),
 interrupted crawls resume (:mod:`crawler.middlewares.resume`), Redis and the
 User-Agent are set up by :mod:`crawler.addon`.
 
+Every page callback also lists the page's resources (:func:`crawler.embeds.page_embeds`) in
+``response.meta["embeds"]`` ((url, kind, context) each, at most ``ARCHIVE_RESOURCES_MAX_PER_PAGE``;
+``embeds_total`` counts them all), for the page's WARC metadata record and
+:mod:`crawler.middlewares.resources`, which fetches them.
+
 Settings read: ``NEWS_LINK_DEPTH``, ``NEWS_FOLLOW_ARTICLE_LINKS``, ``NEWS_GUESS_SITEMAPS``, ``NEWS_ARTICLE_MIN_*``,
-``NEWS_ARTICLE_BRIEF_MIN_CHARS``, ``ROBOTSTXT_OBEY``, ``DOWNLOAD_MAXSIZE``, ``NEWS_MAX_LINKS_PER_PAGE``, ``NEWS_MAX_FEED_ITEMS``.
+``NEWS_ARTICLE_BRIEF_MIN_CHARS``, ``ROBOTSTXT_OBEY``, ``DOWNLOAD_MAXSIZE``, ``NEWS_MAX_LINKS_PER_PAGE``, ``NEWS_MAX_FEED_ITEMS``,
+``ARCHIVE_RESOURCES_MAX_PER_PAGE``.
 
 Stats: ``news/pages/article``, ``news/pages/other``, ``news/pages/rejected/{reason}`` (signal ``page_rejected`` for
 candidates; a page accepted pending its date is counted by the extraction pipeline, which may reject it ``no-date``), ``news/links/capped``, ``news/feeds/capped``, ``news/sitemaps/entities_ignored``, ``news/sitemaps/malformed``,
@@ -53,6 +59,7 @@ from scrapy.settings import BaseSettings
 
 from crawler import signals as news_signals
 from crawler.detection import classify_page, classify_url
+from crawler.embeds import page_embeds
 from crawler.discovery import (
     Issue,
     looks_like_html,
@@ -151,6 +158,7 @@ class NewsSpider(Spider):
         self.max_sitemap_size = s.getint("DOWNLOAD_MAXSIZE")
         self.obey_robots = s.getbool("ROBOTSTXT_OBEY")
         self.max_links = s.getint("NEWS_MAX_LINKS_PER_PAGE")
+        self.max_embeds = s.getint("ARCHIVE_RESOURCES_MAX_PER_PAGE")
         self.max_feed_items = s.getint("NEWS_MAX_FEED_ITEMS")
 
     # -- requests -------------------------------------------------------------
@@ -369,6 +377,11 @@ class NewsSpider(Spider):
                 response.url, hrefs, len(links),
             )
         found.extend(links)
+        # The page's resources (images, stylesheets, scripts, ...): listed in its WARC metadata record,
+        # fetched by PageResourcesMiddleware.
+        embeds, total = page_embeds(tree, response.url, limit=self.max_embeds or None)
+        response.meta["embeds"] = [(e.url, e.kind, e.context) for e in embeds]
+        response.meta["embeds_total"] = total
         if depth >= self.link_depth or (verdict.is_article and not self.follow_article_links):
             return
         for link in links:
