@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-s3 test system-deps lint typecheck bench eval clean venv
+.PHONY: demo demo-s3 test system-deps replayweb tools lint typecheck bench eval clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,16 +22,36 @@ demo: $(STAMP)
 demo-s3: $(STAMP)
 	$(BIN)/python -m demo.run --archive ./archive --s3
 
-## Servers the tests start that come from Debian, not PyPI (installed when missing and root).
+## Servers and the browser the tests start that come from Debian, not PyPI (installed when missing and root).
 system-deps:
 	@command -v redis-server >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing redis-server (Debian) for the distributed-crawl tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	  else echo "redis-server is missing: install the Debian package redis-server"; exit 1; fi; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing chromium (Debian) for the browser replay tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	  else echo "chromium is missing: install the Debian package chromium"; exit 1; fi; }
+
+## ReplayWeb.page (npm package replaywebpage, pinned by tests/support/replayweb/package-lock.json) for the replay
+## tests: its ui.js and sw.js are served with a crawl's WACZ (tests/support/replay.py).
+REPLAYWEB := tests/support/replayweb
+REPLAYWEB_STAMP := $(REPLAYWEB)/node_modules/.installed
+$(REPLAYWEB_STAMP): $(REPLAYWEB)/package.json $(REPLAYWEB)/package-lock.json
+	cd $(REPLAYWEB) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+replayweb: $(REPLAYWEB_STAMP)
+
+## pywb, cdxj-indexer and py-wacz in .venv-tools (pywb pins redis 2.x, which scrapy-redis cannot share a venv
+## with: tests/tools.py); created here so that no test has to, reused while its pins do not change.
+tools: $(STAMP)
+	$(BIN)/python -m tests.tools
 
 ## The whole test suite (plus the linter).
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps replayweb tools
 	$(BIN)/ruff check crawler pipelines archive demo tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
@@ -71,4 +91,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache archive/warc archive/articles archive/crawls
+	rm -rf $(VENV) $(REPLAYWEB)/node_modules .pytest_cache .ruff_cache .mypy_cache archive/warc archive/articles archive/crawls

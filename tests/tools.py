@@ -2,7 +2,8 @@
 
 pywb pins redis 2.x (which clashes with scrapy-redis), so pywb, cdxj-indexer and
 py-wacz live in ``.venv-tools`` beside the project, created on first use (about
-20 s) and reused while its pinned requirements do not change.
+20 s) and reused while its pinned requirements do not change. ``make test`` creates it first
+(``python -m tests.tools``, which prints its bin/ folder).
 """
 
 from __future__ import annotations
@@ -34,3 +35,7 @@ def tools_bin() -> Path:
         )
         stamp.write_text(wanted)
     return TOOLS_DIR / "bin"
+
+
+if __name__ == "__main__":
+    print(tools_bin())
