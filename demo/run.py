@@ -3,6 +3,9 @@
 Runs ``scrapy crawl news -a site=demo -a url=http://127.0.0.1:PORT/`` in a
 subprocess (the same command an operator would type), then prints what was
 archived, read back from the crawl's manifest, WARC files and article JSON.
+The site's image CDN runs alongside it (``http://127.0.0.2:PORT/``, see
+:class:`demo.server.DemoServer`); page resources archived are reported when
+the crawl's stats count them (:func:`resources_line`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_pro
 def crawl_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
     env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,127.0.0.2,localhost"
     return env
 
 
@@ -46,6 +49,37 @@ def run_crawl(url: str, archive: Path, crawl_id: str, extra: list[str] | None = 
     return subprocess.call(cmd, cwd=PROJECT_ROOT, env=crawl_env())
 
 
+def _size(count: int) -> str:
+    """``1234567`` -> ``"1.2 MB"`` (decimal units)."""
+    if count < 1000:
+        return f"{count} bytes"
+    if count < 1_000_000:
+        return f"{count / 1000:.1f} kB"
+    return f"{count / 1_000_000:,.1f} MB"
+
+
+def resources_line(stats: dict[str, Any]) -> str | None:
+    """``Page resources: 42 archived (1.2 MB), 0 not archived``, or ``None``.
+
+    From the crawl stats ``resources/archived``, ``resources/bytes`` and
+    ``resources/failed`` (if absent: the sum of ``resources/failed/{reason}``);
+    ``resources/skipped/{reason}`` are added as "N skipped" when there are any.
+    ``None`` when the stats have no ``resources/archived`` (the crawl did not
+    archive page resources).
+    """
+    if "resources/archived" not in stats:
+        return None
+    archived = int(stats["resources/archived"])
+    size = _size(int(stats.get("resources/bytes", 0)))
+    if "resources/failed" in stats:
+        failed = int(stats["resources/failed"])
+    else:
+        failed = sum(int(v) for k, v in stats.items() if k.startswith("resources/failed/"))
+    line = f"Page resources: {archived} archived ({size}), {failed} not archived"
+    skipped = sum(int(v) for k, v in stats.items() if k.startswith("resources/skipped/"))
+    return line + (f", {skipped} skipped" if skipped else "")
+
+
 def summarize(archive: Path, crawl_id: str) -> str:
     manifest = json.loads((archive / "crawls" / crawl_id / "manifest.json").read_text(encoding="utf-8"))
     counts = manifest["counts"]
@@ -64,6 +98,8 @@ def summarize(archive: Path, crawl_id: str) -> str:
         if path.exists():
             lines.append(f"    {path}  ({'CDXJ index' if name.endswith('cdxj') else 'WACZ package'})")
     lines.append(f"  manifest:         {archive / 'crawls' / crawl_id / 'manifest.json'}")
+    if resources := resources_line(manifest.get("stats") or {}):
+        lines.append(f"  {resources}")
     records = []
     for path in sorted((archive / "articles").rglob("*.json")):
         rec = json.loads(path.read_text(encoding="utf-8"))
@@ -102,6 +138,8 @@ def summarize_s3(store: Any, bucket: str, prefix: str, crawl_id: str) -> str:
         f"  WARC files:       {counts['warc_files']} ({counts['warc_bytes']:,} bytes)",
         f"  objects in the bucket: {len(keys)}; not uploaded: {len(manifest.get('unsent', []))}",
     ]
+    if resources := resources_line(manifest.get("stats") or {}):
+        lines.append(f"  {resources}")
     lines += [f"    s3://{bucket}/{k}" for k in keys if f"/warc/{crawl_id}/" in k or k.endswith(f"{crawl_id}/manifest.json")]
     return "\n".join(lines)
 
@@ -127,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError:
         server = DemoServer().start()
     with server:
-        print(f"Demo news site serving at {server.url}", flush=True)
+        print(f"Demo news site serving at {server.url} (image CDN at {server.cdn_url}/)", flush=True)
         code = run_crawl(server.url, archive, crawl_id)
     if code != 0:
         print(f"crawl failed with exit code {code}", file=sys.stderr)
@@ -154,7 +192,7 @@ def main_s3(archive: Path, crawl_id: str, port: int) -> int:
         except OSError:
             server = DemoServer().start()
         with server:
-            print(f"Demo news site serving at {server.url}", flush=True)
+            print(f"Demo news site serving at {server.url} (image CDN at {server.cdn_url}/)", flush=True)
             extra: list[str] = []
             for setting in [*store.settings(bucket, prefix), f"ARCHIVE_SPOOL_DIR={archive}-spool"]:
                 extra += ["-s", setting]

@@ -6,6 +6,15 @@
     with DemoServer() as srv:
         urllib.request.urlopen(srv.url + "robots.txt")
         srv.requests  # [(method, path, headers), ...]
+        srv.cdn_url   # "http://127.0.0.2:PORT": the image CDN, another host
+
+Alongside the site it runs the site's image CDN (:func:`demo.site.render_cdn`)
+on a second server: on ``127.0.0.2`` with the site's port, which is the origin
+:func:`demo.assets.cdn_base_url` derives from the site's, so the pages are
+exactly ``render(path, base_url=srv.base_url)``.  Where ``127.0.0.2`` cannot
+be bound (no such loopback address, or the site listens on all addresses),
+the CDN gets a free port on the site's address and the pages are rendered
+with that ``cdn_url``.
 
 Transport behaviour on top of ``render``:
 
@@ -13,7 +22,8 @@ Transport behaviour on top of ``render``:
   ``GET`` and ``HEAD`` are supported;
 * gzip: when the request's ``Accept-Encoding`` allows gzip, 200 responses
   for the paths chosen by :func:`gzip_selected` (home pages, feeds, the posts
-  sitemap and every article whose id is even) are sent with
+  sitemap, every article whose id is even, and the theme's stylesheets and
+  scripts) are sent with
   ``Content-Encoding: gzip``; those paths always carry
   ``Vary: Accept-Encoding``.  Nothing is compressed unless asked for;
 * ``If-Modified-Since`` against ``Last-Modified`` yields ``304``;
@@ -23,13 +33,14 @@ Command line (used by ``make demo``)::
 
     python -m demo.server [--host 127.0.0.1] [--port 0]
 
-prints the base URL (``http://127.0.0.1:PORT/``) as its first stdout line and
-serves until interrupted or sent SIGTERM.
+prints the base URL (``http://127.0.0.1:PORT/``) as its first stdout line (the
+CDN's on the second) and serves until interrupted or sent SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import gzip
 import re
 import signal
@@ -41,7 +52,7 @@ from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import site
+from . import assets, site
 
 __all__ = ["DemoServer", "RequestRecord", "accepts_gzip", "gzip_selected", "main"]
 
@@ -50,18 +61,28 @@ RequestRecord = tuple[str, str, dict[str, str]]
 
 _GZIP_PATHS = frozenset({"/", "/en/", "/feed/", "/en/feed/", "/sitemap-posts.xml"})
 _ARTICLE_PATH_RE = re.compile(r"(?:/en)?/archives/(\d+)")
-_COMPRESSIBLE_TYPES = ("text/html", "application/xml", "text/xml", "application/rss+xml")
+_COMPRESSIBLE_TYPES = (
+    "text/html",
+    "application/xml",
+    "text/xml",
+    "application/rss+xml",
+    "text/css",
+    "application/javascript",
+)
 
 
 def gzip_selected(path: str) -> bool:
     """Whether the server gzips this path when the client accepts gzip.
 
     True for ``/``, ``/en/``, ``/feed/``, ``/en/feed/``,
-    ``/sitemap-posts.xml`` and ``/archives/{id}`` / ``/en/archives/{id}``
-    with an even ``id`` (query strings are ignored).
+    ``/sitemap-posts.xml``, ``/archives/{id}`` / ``/en/archives/{id}``
+    with an even ``id``, and the ``.css`` and ``.js`` files of the theme
+    (query strings are ignored).
     """
     route = urlsplit(path).path or "/"
     if route in _GZIP_PATHS:
+        return True
+    if route.startswith(assets.THEME_PATH) and route.endswith((".css", ".js")):
         return True
     match = _ARTICLE_PATH_RE.fullmatch(route)
     return bool(match and int(match.group(1)) % 2 == 0)
@@ -93,6 +114,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     demo: DemoServer
+    is_cdn = False  # True on the image CDN's server
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
@@ -132,16 +154,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _respond(self, *, send_body: bool) -> None:
         demo = self.server.demo
         path = self._request_path()
-        demo._record((self.command, path, dict(self.headers.items())))
-        override = demo.overrides.get(path.split("?", 1)[0])
-        status, headers, body = override if override else site.render(path, base_url=demo.base_url)
+        demo._record((self.command, path, dict(self.headers.items())), cdn=self.server.is_cdn)
+        if self.server.is_cdn:
+            status, headers, body = site.render_cdn(path)
+        elif override := demo.overrides.get(path.split("?", 1)[0]):
+            status, headers, body = override
+        else:
+            status, headers, body = site.render(path, base_url=demo.base_url, cdn_url=demo._explicit_cdn_url)
         headers = list(headers)
 
         if status == 200 and self._not_modified(headers):
             status, body = 304, b""
             headers = [(k, v) for k, v in headers if k.lower() in ("last-modified", "cache-control")]
 
-        if status == 200 and gzip_selected(path):
+        if status == 200 and not self.server.is_cdn and gzip_selected(path):
             content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
             if content_type.startswith(_COMPRESSIBLE_TYPES):
                 headers.append(("Vary", "Accept-Encoding"))
@@ -169,15 +195,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class DemoServer:
-    """The demo site on a threaded HTTP/1.1 server.
+    """The demo site and its image CDN on two threaded HTTP/1.1 servers.
 
     ``DemoServer(host="127.0.0.1", port=0)`` binds nothing until
     :meth:`start` (or ``with``) is called; port 0 picks a free port.
 
     Attributes available once started: :attr:`url` (``"http://host:port/"``),
     :attr:`base_url` (same without the trailing slash), :attr:`host`,
-    :attr:`port`, and :attr:`requests`, a snapshot list of
-    ``(method, path, headers)`` for every request received so far.
+    :attr:`port`, :attr:`cdn_url` (the CDN's origin, no trailing slash,
+    normally ``http://127.0.0.2:PORT``), and :attr:`requests`, a snapshot list
+    of ``(method, path, headers)`` for every request received so far by either
+    server (the ``Host`` header tells them apart; :attr:`cdn_requests` has the
+    CDN's alone).
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -185,8 +214,12 @@ class DemoServer:
         self.port = port
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._cdn_httpd: _HTTPServer | None = None
+        self._cdn_thread: threading.Thread | None = None
+        self._explicit_cdn_url: str | None = None  # set when the CDN is not where cdn_base_url says
         self._lock = threading.Lock()
         self._requests: list[RequestRecord] = []
+        self._cdn_requests: list[RequestRecord] = []
         # path -> (status, headers, body) served instead of the rendered page
         # (tests use it to change a page between two crawls).
         self.overrides: dict[str, tuple[int, list[tuple[str, str]], bytes]] = {}
@@ -194,31 +227,69 @@ class DemoServer:
     # -- lifecycle ---------------------------------------------------------
 
     def start(self) -> DemoServer:
-        """Bind and start serving in a background thread; returns ``self``."""
+        """Bind both servers and start serving in background threads; returns ``self``."""
         if self._httpd is not None:
             return self
-        httpd = _HTTPServer((self.host, self.port), _Handler)
-        httpd.demo = self
+        httpd, cdn, explicit = self._bind()
         self.port = int(httpd.server_address[1])
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name=f"demo-site:{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._explicit_cdn_url = explicit
+        self._httpd, self._cdn_httpd = httpd, cdn
+        self._thread = self._serve(httpd, f"demo-site:{self.port}")
+        self._cdn_thread = self._serve(cdn, f"demo-cdn:{cdn.server_address[1]}")
         return self
 
+    def _bind(self) -> tuple[_HTTPServer, _HTTPServer, str | None]:
+        """The site's server and the CDN's, and the CDN URL if not the derived one.
+
+        Tries ``127.0.0.2`` on the site's port; with port 0 a clash there
+        picks another port (a few times).  Else the CDN goes on a free port
+        of the site's address.
+        """
+        wildcard = self.host in ("", "0.0.0.0", "::")
+        attempts = 10
+        for attempt in range(attempts):
+            httpd = self._make_server((self.host, self.port), cdn=False)
+            port = int(httpd.server_address[1])
+            if wildcard or not self._loopback_site():
+                break
+            try:
+                return httpd, self._make_server((assets.CDN_HOST, port), cdn=True), None
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or self.port != 0 or attempt == attempts - 1:
+                    break  # no 127.0.0.2 here, or a fixed port: fall back
+                httpd.server_close()  # that port is taken on 127.0.0.2: try another
+        cdn = self._make_server((self.host, 0), cdn=True)
+        cdn_host = self._display_host()
+        return httpd, cdn, f"http://{cdn_host}:{cdn.server_address[1]}"
+
+    def _make_server(self, address: tuple[str, int], *, cdn: bool) -> _HTTPServer:
+        httpd = _HTTPServer(address, _Handler)
+        httpd.demo = self
+        httpd.is_cdn = cdn
+        return httpd
+
+    def _loopback_site(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost")
+
+    @staticmethod
+    def _serve(httpd: _HTTPServer, name: str) -> threading.Thread:
+        thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True
+        )
+        thread.start()
+        return thread
+
     def stop(self) -> None:
-        """Stop serving and close the socket (idempotent)."""
-        httpd, thread = self._httpd, self._thread
-        self._httpd = self._thread = None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        """Stop serving and close both sockets (idempotent)."""
+        servers = [(self._httpd, self._thread), (self._cdn_httpd, self._cdn_thread)]
+        self._httpd = self._thread = self._cdn_httpd = self._cdn_thread = None
+        for httpd, _thread in servers:
+            if httpd is not None:
+                httpd.shutdown()
+                httpd.server_close()
+        for _httpd, thread in servers:
+            if thread is not None:
+                thread.join(timeout=5)
 
     def __enter__(self) -> DemoServer:
         return self.start()
@@ -237,15 +308,25 @@ class DemoServer:
     def running(self) -> bool:
         return self._httpd is not None
 
+    def _display_host(self) -> str:
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        if ":" in host:  # IPv6 literal
+            host = f"[{host}]"
+        return host
+
     @property
     def base_url(self) -> str:
         """``http://host:port`` (no trailing slash), as passed to ``render``."""
         if self.port == 0:
             raise RuntimeError("DemoServer is not started")
-        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
-        if ":" in host:  # IPv6 literal
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        return f"http://{self._display_host()}:{self.port}"
+
+    @property
+    def cdn_url(self) -> str:
+        """The image CDN's origin, no trailing slash (normally ``http://127.0.0.2:PORT``)."""
+        if self._cdn_httpd is None:
+            raise RuntimeError("DemoServer is not started")
+        return self._explicit_cdn_url or assets.cdn_base_url(self.base_url)
 
     @property
     def url(self) -> str:
@@ -254,18 +335,27 @@ class DemoServer:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """Snapshot of the requests received so far (thread-safe copy)."""
+        """Snapshot of the requests received so far by the site and the CDN (thread-safe copy)."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def cdn_requests(self) -> list[RequestRecord]:
+        """Snapshot of the requests received so far by the CDN alone."""
+        with self._lock:
+            return list(self._cdn_requests)
 
     def clear_requests(self) -> None:
         """Forget the recorded requests."""
         with self._lock:
             self._requests.clear()
+            self._cdn_requests.clear()
 
-    def _record(self, record: RequestRecord) -> None:
+    def _record(self, record: RequestRecord, *, cdn: bool = False) -> None:
         with self._lock:
             self._requests.append(record)
+            if cdn:
+                self._cdn_requests.append(record)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     server = DemoServer(args.host, args.port).start()
     try:
         print(server.url, flush=True)
+        print(f"image CDN: {server.cdn_url}/", flush=True)
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:

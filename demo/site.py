@@ -5,7 +5,11 @@ Arabic edition at ``/`` and an English edition under ``/en/``.  It exists so
 that ``make demo`` and the test-suite have something realistic to crawl:
 article pages with and without structured metadata, listing and static pages
 that are *not* articles, RSS feeds, sitemaps (index, posts, pages, Google
-News), ``robots.txt``, images, redirects and 404s.
+News), ``robots.txt``, images, redirects and 404s; and what a reader's browser
+loads with a page (:mod:`demo.assets`): featured images in several sizes
+(JPEG and WebP), the theme's stylesheets, web font, background images, site
+icon and scripts, and images on a second origin, the image CDN
+(:func:`render_cdn`).
 
 Everything here is pure: :func:`render` maps a request path (optionally with a
 query string) to ``(status, headers, body)`` without touching the network, so
@@ -33,9 +37,25 @@ Template variants that make main-text extraction non-trivial:
 * article :data:`TRACKED_ARTICLE_ID` is linked from the home page and the
   feed with a ``?utm_source=feed`` query; its canonical URL has no query.
 
+The featured image (``<figure>`` before the body) always has
+``src="/wp-content/uploads/NAME.jpg"`` (the 160x90 full size) and a
+``srcset`` of the three sizes with ``sizes``; articles with metadata also have
+``og:image`` (the same full-size URL).  The markup varies:
+
+* articles in :data:`LAZY_IMAGE_IDS`: lazy-loading markup, a ``<noscript>``
+  ``<img>`` then an ``img.lazyload`` with a data-URI GIF ``src`` and
+  ``data-src``/``data-srcset``;
+* articles in :data:`PICTURE_IMAGE_IDS`: a ``<picture>`` with a WebP
+  ``<source>``;
+* articles in :data:`CDN_IMAGE_IDS`: the ``srcset`` candidates are on the
+  image CDN (:func:`demo.assets.cdn_base_url`), Jetpack style; the ``src``
+  stays on the site;
+* the others: a plain ``<img>`` with ``srcset`` on the site.
+
 Absolute URLs (canonical, Open Graph, JSON-LD, feeds, sitemaps, robots.txt,
-redirect ``Location``) are built from the ``base_url`` given to
-:func:`render`, because the host and port are only known at serve time.
+redirect ``Location``, site icons) are built from the ``base_url`` given to
+:func:`render`, because the host and port are only known at serve time; the
+CDN's origin is derived from it unless ``cdn_url`` is given.
 """
 
 from __future__ import annotations
@@ -55,13 +75,17 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
+from . import assets
 from . import templates as T
 
 __all__ = [
     "ARTICLES_PATH",
     "BROKEN_LINK_PATH",
+    "CDN_IMAGE_IDS",
     "DEFAULT_BASE_URL",
     "INLINE_READ_ALSO_IDS",
+    "LAZY_IMAGE_IDS",
+    "PICTURE_IMAGE_IDS",
     "REDIRECT_LINK_IDS",
     "TRACKED_ARTICLE_ID",
     "TRACKING_QUERY",
@@ -75,10 +99,12 @@ __all__ = [
     "article_text",
     "article_url",
     "articles_for",
+    "cdn_base_url",
     "get_article",
     "jpeg_bytes",
     "load_articles",
     "render",
+    "render_cdn",
 ]
 
 Headers = list[tuple[str, str]]
@@ -109,6 +135,14 @@ TRACKED_ARTICLE_ID = 710577
 TRACKING_QUERY = "utm_source=feed"
 #: Articles with a "Read also: <a>…</a>" paragraph in the middle of the body.
 INLINE_READ_ALSO_IDS = frozenset({556730, 590164})
+#: Articles whose featured image has lazy-loading markup (``img.lazyload`` + ``<noscript>``).
+LAZY_IMAGE_IDS = frozenset({710577, 411378, 646919, 712960})
+#: Articles whose featured image is a ``<picture>`` with a WebP ``<source>``.
+PICTURE_IMAGE_IDS = frozenset({696402, 556730, 749063, 478301})
+#: Articles whose ``srcset`` (or ``data-srcset``) candidates are on the image CDN.
+CDN_IMAGE_IDS = frozenset({372146, 590164, 421657, 646919})
+
+cdn_base_url = assets.cdn_base_url
 
 FEED_SIZE = 10
 NEWS_SITEMAP_SIZE = 5
@@ -550,6 +584,7 @@ def _layout(
     most_read = [f'<li><a href="{base}{a.path}">{_e(a.title)}</a></li>' for a in _most_read(edition.lang)]
     other = _EDITIONS["en" if edition.lang == "ar" else "ar"]
     return T.LAYOUT.substitute(
+        base_url=base,
         lang=edition.lang,
         dir=edition.direction,
         doc_title=_e(doc_title),
@@ -693,7 +728,39 @@ def _article_body(article: Article, edition: _Edition, base: str) -> str:
     return "\n".join(parts)
 
 
-def _render_article(article: Article, base: str) -> Response:
+def _figure(article: Article, base: str, cdn: str) -> str:
+    """The featured-image ``<figure>`` of an article (see the module docstring)."""
+    image = article.image
+    if image is None:
+        return ""
+    if article.id in CDN_IMAGE_IDS:
+        candidates = [assets.cdn_image_url(cdn, base, image.file, size) for size in assets.IMAGE_SIZES]
+    else:
+        candidates = [
+            assets.UPLOADS_PATH + quote(assets.sized_name(image.file, size)) for size in assets.IMAGE_SIZES
+        ]
+    srcset = ", ".join(
+        f"{url} {size.width}w" for url, size in zip(candidates, assets.IMAGE_SIZES, strict=True)
+    )
+    values = {
+        "file": quote(image.file),
+        "srcset": _e(srcset),
+        "sizes": assets.IMAGE_SIZES_ATTR,
+        "alt": _e(article.title),
+        "caption": _e(image.caption),
+    }
+    if article.id in PICTURE_IMAGE_IDS:
+        webp = ", ".join(
+            f"{assets.UPLOADS_PATH}{quote(assets.sized_name(image.file, size, webp=True))} {size.width}w"
+            for size in assets.IMAGE_SIZES
+        )
+        return T.FIGURE_PICTURE.substitute(values, webp_srcset=_e(webp))
+    if article.id in LAZY_IMAGE_IDS:
+        return T.FIGURE_LAZY.substitute(values)
+    return T.FIGURE.substitute(values)
+
+
+def _render_article(article: Article, base: str, cdn: str) -> Response:
     edition = _EDITIONS[article.lang]
     s = edition.s
     url = base + article.path
@@ -705,11 +772,7 @@ def _render_article(article: Article, base: str) -> Response:
     date = _e(article.byline_date)
     if article.metadata == "jsonld":
         date = f'<time class="entry-date published" datetime="{article.published.isoformat()}">{date}</time>'
-    figure = ""
-    if article.image:
-        figure = T.FIGURE.substitute(
-            file=quote(article.image.file), alt=_e(article.title), caption=_e(article.image.caption)
-        )
+    figure = _figure(article, base, cdn)
     tag_links = " ".join(
         f'<a href="{base}{_term_path(edition, "tag", tag.slug)}" rel="tag">{_e(tag.name)}</a>'
         for tag in article.tags
@@ -1187,8 +1250,41 @@ def jpeg_bytes(name: str, width: int = 32, height: int = 24) -> bytes:
 
 
 @functools.cache
-def _known_images() -> frozenset[str]:
-    return frozenset({"logo.jpg"} | {a.image.file for a in load_articles() if a.image})
+def _article_images() -> frozenset[str]:
+    return frozenset(a.image.file for a in load_articles() if a.image)
+
+
+def _static_response(payload: tuple[str, bytes]) -> Response:
+    content_type, body = payload
+    return (
+        200,
+        [
+            ("Content-Type", content_type),
+            ("Last-Modified", _http_date(_HTTP_EPOCH)),
+            ("Cache-Control", "max-age=31536000, public"),
+        ],
+        body,
+    )
+
+
+_CDN_IMAGE_RE = re.compile(r"/(?P<host>[^/]+)/wp-content/uploads/(?P<file>[^/]+)")
+
+
+def render_cdn(path: str) -> Response:
+    """What the image CDN serves for a request target (see :mod:`demo.assets`).
+
+    ``/{site host}/wp-content/uploads/NAME.jpg?resize=300%2C169&ssl=1``: the
+    article image ``NAME.jpg`` in that size (``resize`` or ``fit``; none: full
+    size), for any site host; anything else is a plain-text 404.  The
+    response allows any origin (``Access-Control-Allow-Origin: *``).
+    """
+    parts = urlsplit(path)
+    m = _CDN_IMAGE_RE.fullmatch(unquote(parts.path or "/"))
+    payload = assets.cdn_image(m["file"], parts.query, _article_images()) if m else None
+    if payload is None:
+        return 404, [("Content-Type", TEXT_TYPE)], b"404 Not Found\n"
+    status, headers, body = _static_response(payload)
+    return status, [*headers, ("Access-Control-Allow-Origin", "*")], body
 
 
 # --------------------------------------------------------------------------
@@ -1204,7 +1300,7 @@ _OLD_NEWS_RE = re.compile(r"/old-news/(?P<id>\d+)/?")
 _UPLOAD_RE = re.compile(r"/wp-content/uploads/(?P<file>[^/]+)")
 
 
-def render(path: str, base_url: str | None = None) -> Response:
+def render(path: str, base_url: str | None = None, cdn_url: str | None = None) -> Response:
     """Render any URL of the demo site.
 
     ``path`` is a request target such as ``/archives/372146`` or
@@ -1213,11 +1309,16 @@ def render(path: str, base_url: str | None = None) -> Response:
     the scheme and authority the site is served at, e.g.
     ``"http://127.0.0.1:8123"``; it defaults to :data:`DEFAULT_BASE_URL`.
 
+    ``cdn_url`` is the image CDN's origin; by default
+    :func:`demo.assets.cdn_base_url` of ``base_url`` (``127.0.0.2``, same port,
+    for a site on ``127.0.0.1``).
+
     Returns ``(status, headers, body)`` where ``headers`` is a list of
     ``(name, value)`` pairs (``Set-Cookie`` repeats on the home page).
     Content-Length and Content-Encoding are left to the server.
     """
     base = _base(base_url)
+    cdn = (cdn_url or assets.cdn_base_url(base)).rstrip("/")
     parts = urlsplit(path)
     route = unquote(parts.path or "/")
     query = parse_qs(parts.query)
@@ -1242,7 +1343,7 @@ def render(path: str, base_url: str | None = None) -> Response:
             return _render_not_found(edition, base)
         if m["slash"]:
             return _redirect(base + article.path)
-        return _render_article(article, base)
+        return _render_article(article, base, cdn)
 
     if m := _PAGE_RE.fullmatch(route):
         edition = en if m["en"] else ar
@@ -1333,19 +1434,15 @@ def render(path: str, base_url: str | None = None) -> Response:
         return _render_news_sitemap(base)
 
     if m := _UPLOAD_RE.fullmatch(route):
-        if m["file"] in _known_images():
-            return (
-                200,
-                [
-                    ("Content-Type", JPEG_TYPE),
-                    ("Last-Modified", _http_date(_HTTP_EPOCH)),
-                    ("Cache-Control", "max-age=31536000, public"),
-                ],
-                jpeg_bytes(m["file"]),
-            )
+        if m["file"] == "logo.jpg":
+            return _static_response((JPEG_TYPE, jpeg_bytes(m["file"])))
+        if payload := assets.upload_file(m["file"], _article_images()):
+            return _static_response(payload)
         return _render_not_found(ar, base)
-    if route == "/wp-content/themes/enab/style.css":
-        return 200, [("Content-Type", CSS_TYPE)], T.STYLESHEET.encode("utf-8")
+    if route.startswith(assets.THEME_PATH):
+        if payload := assets.theme_file(route[len(assets.THEME_PATH) :]):
+            return _static_response(payload)
+        return _render_not_found(ar, base)
 
     if route in ("/wp-admin", "/wp-admin/"):
         if route == "/wp-admin":

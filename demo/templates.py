@@ -11,6 +11,13 @@ column; a "most read" sidebar; and a footer.  Page furniture that text
 extraction has to remove (share bar, font-size widget, donation appeal,
 related posts, comments form, inline scripts and styles) is deliberately
 present.
+
+Page resources, as a browser loads them: the theme stylesheet (which
+``@import`` rule, a web font and a background image),
+a site icon, the theme script, and featured images with ``srcset`` in three
+markups (:data:`FIGURE`, :data:`FIGURE_LAZY`, :data:`FIGURE_PICTURE`).  The
+texts of the stylesheets and scripts are at the end of this module; the files
+they name are served by :mod:`demo.assets`.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ $head_meta
 var enabAjax = {"ajaxurl":"\\/wp-admin\\/admin-ajax.php","lang":"$lang","nonce":"4f1c2e9a7b"};
 /* ]]> */
 </script>
+<link rel="icon" href="$base_url/wp-content/uploads/enab-icon-32x32.png" sizes="32x32">
+<link rel="apple-touch-icon" href="$base_url/wp-content/uploads/enab-icon-180x180.png">
 </head>
 <body class="$body_class">
 <a class="skip-link screen-reader-text" href="#main">$skip_label</a>
@@ -110,6 +119,7 @@ $most_read_items
 <p class="copyright">$copyright</p>
 </footer>
 </div>
+<script type="text/javascript" src="/wp-content/themes/enab/js/enab.js?ver=5.3.2" id="enab-script-js"></script>
 <script type="text/javascript">
 (function(){var d=document,s=d.createElement("script");s.async=true;s.src="/wp-content/themes/enab/js/stats.js";d.body.appendChild(s);})();
 </script>
@@ -161,10 +171,25 @@ $related_items
 </article>"""
 )
 
-#: Featured image of an article.  No whitespace between the icon and the
-#: caption text, as on the original site ("camera icon" + caption).
+#: Featured image of an article, with ``srcset`` (on the site or on the
+#: image CDN) and ``sizes``.  No whitespace between the icon and the caption
+#: text, as on the original site ("camera icon" + caption).
 FIGURE = Template(
-    """<figure class="post-thumbnail wp-caption"><img src="/wp-content/uploads/$file" alt="$alt" width="800" height="450"><figcaption class="wp-caption-text"><span class="camera-icon">camera icon</span>$caption</figcaption></figure>"""
+    """<figure class="post-thumbnail wp-caption"><img src="/wp-content/uploads/$file" srcset="$srcset" sizes="$sizes" alt="$alt" width="800" height="450"><figcaption class="wp-caption-text"><span class="camera-icon">camera icon</span>$caption</figcaption></figure>"""
+)
+
+#: Featured image lazy-loaded as WordPress optimisation plugins do (here the
+#: Autoptimize order: the ``<noscript>`` fallback first, then the
+#: ``img.lazyload`` placeholder whose ``data-src``/``data-srcset`` the theme
+#: script copies into ``src``/``srcset``).
+FIGURE_LAZY = Template(
+    """<figure class="post-thumbnail wp-caption"><noscript><img src="/wp-content/uploads/$file" srcset="$srcset" sizes="$sizes" alt="$alt" width="800" height="450"></noscript><img class="lazyload" src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7" data-src="/wp-content/uploads/$file" data-srcset="$srcset" sizes="$sizes" alt="$alt" width="800" height="450"><figcaption class="wp-caption-text"><span class="camera-icon">camera icon</span>$caption</figcaption></figure>"""
+)
+
+#: Featured image in a ``<picture>`` with a WebP ``<source>`` (WebP plugins'
+#: "picture" mode: ``NAME.jpg.webp`` beside every ``NAME.jpg``).
+FIGURE_PICTURE = Template(
+    """<figure class="post-thumbnail wp-caption"><picture><source type="image/webp" srcset="$webp_srcset" sizes="$sizes"><img src="/wp-content/uploads/$file" srcset="$srcset" sizes="$sizes" alt="$alt" width="800" height="450"></picture><figcaption class="wp-caption-text"><span class="camera-icon">camera icon</span>$caption</figcaption></figure>"""
 )
 
 #: Donation appeal box, rendered inside or after ``div.entry-content``.
@@ -356,13 +381,29 @@ Sitemap: $base_url/sitemap.xml
 """
 )
 
-#: Theme stylesheet (``/wp-content/themes/enab/style.css``).
+#: Theme stylesheet (``/wp-content/themes/enab/style.css``).  What a browser
+#: test can check it applied: ``.site-header`` has background colour
+#: ``rgb(29, 78, 44)`` (``#1d4e2c``) and the headlines' ``font-family`` starts
+#: with the web font ``"Enab Sans"`` (DejaVu Sans, Latin subset).  Relative
+#: URLs resolve against the stylesheet's own URL.
 STYLESHEET = """/*
 Theme Name: Enab (demo)
 Version: 5.3.2
 */
+@import url("css/layout.css?ver=5.3.2");
+@font-face{font-family:"Enab Sans";font-style:normal;font-weight:400;font-display:swap;src:url("fonts/enab-sans.woff2") format("woff2"),url("fonts/enab-sans.woff") format("woff")}
 body{font-family:"Noto Naskh Arabic",Tahoma,sans-serif;margin:0;color:#222}
-.site-header{border-bottom:1px solid #ddd}
+h1,h2,h3,.site-title,.entry-title,.page-title,.post-title{font-family:"Enab Sans","Noto Naskh Arabic",Tahoma,sans-serif}
+.site-header{background-color:#1d4e2c;background-image:url("images/header-pattern.png");background-repeat:repeat;color:#fff;border-bottom:4px solid #8bc34a}
+.site-header a{color:#fff}
+.breaking-news{background:#f4f4f4;color:#222}
+.breaking-news a{color:#1d4e2c}
+"""
+
+#: Second stylesheet, ``@import``-ed by :data:`STYLESHEET`
+#: (``/wp-content/themes/enab/css/layout.css``): layout, and the caption's
+#: camera icon as a background image (``../images/camera-icon.png``).
+LAYOUT_STYLESHEET = """/* Enab (demo): layout, imported by style.css */
 .main-navigation ul{list-style:none;display:flex;gap:1em}
 .site-content{display:flex;gap:2em;max-width:1200px;margin:auto}
 .site-main{flex:3}
@@ -370,4 +411,64 @@ body{font-family:"Noto Naskh Arabic",Tahoma,sans-serif;margin:0;color:#222}
 .entry-title{font-size:2em}
 .screen-reader-text{position:absolute;left:-9999px}
 .site-footer{background:#222;color:#eee;padding:2em}
+.post-thumbnail img{max-width:100%;height:auto}
+.camera-icon{display:inline-block;width:16px;height:16px;margin:0 .25em;vertical-align:middle;background-image:url("../images/camera-icon.png");overflow:hidden;text-indent:-9999px}
+img.lazyload{opacity:0}
+img.lazyloaded{opacity:1;transition:opacity .3s}
+"""
+
+#: Theme script (``/wp-content/themes/enab/js/enab.js``), loaded with
+#: ``<script src>`` at the end of every page: marks ``<html>`` with the class
+#: ``enab-js``, swaps lazy images in (``data-src``/``data-srcset``), drives
+#: the font-size widget and sets ``window.enabTheme.ready``.
+THEME_SCRIPT = """/*! Enab (demo) theme script 5.3.2 */
+(function (window, document) {
+  "use strict";
+  document.documentElement.className += " enab-js";
+
+  function loadLazyImages() {
+    var images = document.querySelectorAll("img.lazyload");
+    for (var i = 0; i < images.length; i++) {
+      var img = images[i];
+      if (img.getAttribute("data-srcset")) { img.setAttribute("srcset", img.getAttribute("data-srcset")); }
+      if (img.getAttribute("data-src")) { img.setAttribute("src", img.getAttribute("data-src")); }
+      img.className = img.className.replace(/\\blazyload\\b/, "lazyloaded");
+    }
+  }
+
+  function fontSizeWidget() {
+    var content = document.querySelector(".entry-content");
+    var size = 100;
+    function bind(selector, step) {
+      var link = document.querySelector(selector);
+      if (!link || !content) { return; }
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        size = step === 0 ? 100 : Math.max(70, Math.min(160, size + step));
+        content.style.fontSize = size + "%";
+      });
+    }
+    bind(".font-decrease", -10);
+    bind(".font-reset", 0);
+    bind(".font-increase", 10);
+  }
+
+  function ready() {
+    loadLazyImages();
+    fontSizeWidget();
+    window.enabTheme = { version: "5.3.2", ready: true };
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+})(window, document);
+"""
+
+#: Visit counter (``/wp-content/themes/enab/js/stats.js``), added to the page
+#: by the inline snippet at the end of :data:`LAYOUT` (not a ``<script src>``).
+STATS_SCRIPT = """/* Enab (demo) visit counter */
+window.enabStats = { page: window.location.pathname, loaded: true };
 """
