@@ -321,8 +321,8 @@ class ReplayWebServer:
     """ReplayWeb.page and one WACZ on 127.0.0.1 (a free port); a context manager.
 
     The served folder (temporary) holds ``index.html`` (the embed, showing ``url``), ``ui.js``,
-    ``replay/sw.js`` (the service worker, under the ``replaybase`` it serves), ``replay/ui.js`` (which the
-    replay iframe loads) and ``crawl.wacz`` (a link to the WACZ).
+    ``replay/sw.js`` (the service worker, under the ``replaybase`` it serves), ``replay/ui.js`` (the replay
+    iframe asks for it there before falling back to ``/ui.js``) and ``crawl.wacz`` (a link to the WACZ).
     """
 
     def __init__(self, wacz: Path, url: str, *, timestamp: str | None = None,
