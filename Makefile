@@ -82,7 +82,7 @@ eval: $(STAMP)
 ## trafilatura, peak RSS at 2,000 and 10,000 pages, time shares), then a 300 MB WARC upload to local S3.
 bench: $(STAMP)
 	$(BIN)/python -m tests.support.bench upload --mb 300
-	$(BIN)/python -m tests.support.bench crawl --pages 2000 --scale 10000
+	$(BIN)/python -m tests.support.bench crawl --pages 2000 --scale 10000 --compare-resources
 
 lint: $(STAMP)
 	$(BIN)/ruff check crawler pipelines archive demo tests

@@ -10,7 +10,11 @@ extraction and cleaning in the worker pool, dates, JSON) into a temporary
 archive; measures, in one run, the crawl's pages/s, plain trafilatura
 ``bare_extraction`` pages/s on the same pages in one process (warm), their ratio, peak
 RSS (crawler process plus its extraction workers), and where the time goes.
-With ``--scale N`` a second crawl of N pages checks that memory stays flat.
+With ``--scale N`` a second crawl of N pages checks that memory stays flat.  The pages' resources
+(images, stylesheets, scripts, fonts: absolute URLs are rewritten to ``/_ext/host/path`` on the same
+server, as a crawl without internet needs) are served with synthetic bodies of typical sizes;
+``--compare-resources`` also crawls without them (``ARCHIVE_RESOURCES_ENABLED=False``) and reports
+the slowdown beside the bytes they add.
 
 ``upload``: starts SeaweedFS on 127.0.0.1, writes a WARC-sized file of random
 bytes, and uploads it through the crawler's own storage path (spool →
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -81,6 +86,29 @@ def bench_upload(mb: int) -> dict[str, float | int | bool]:
         }
 
 
+# Page resources of the benchmark pages, served locally: bodies of a typical size per type.
+_RESOURCE_TYPES = {
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
+    "svg": "image/svg+xml", "ico": "image/x-icon", "avif": "image/avif", "css": "text/css",
+    "js": "application/javascript", "woff": "font/woff", "woff2": "font/woff2", "ttf": "font/ttf",
+    "otf": "font/otf", "eot": "application/vnd.ms-fontobject", "mp4": "video/mp4", "mp3": "audio/mpeg",
+}
+_SIZES = {"image": 40_000, "text/css": 20_000, "application/javascript": 30_000, "font": 25_000, "video": 200_000,
+          "audio": 100_000, "application": 25_000}
+_RESOURCE_BODIES = {
+    ctype: (b"/* bench */\n" if ctype in ("text/css", "application/javascript") else b"") + os.urandom(
+        _SIZES.get(ctype, _SIZES.get(ctype.split("/")[0], 20_000)))
+    for ctype in set(_RESOURCE_TYPES.values())
+}
+# Absolute and protocol-relative ("//cdn.example.com/x.js") URLs in attributes, CSS and scripts.
+_ABSOLUTE = re.compile(rb"https?://|(?<=[\"'(=\s,])//(?=[A-Za-z0-9-]+\.[A-Za-z0-9.-]+/)")
+
+
+def _resource_type(path: str) -> str | None:
+    name = path.split("?", 1)[0].rsplit("/", 1)[-1]
+    return _RESOURCE_TYPES.get(name.rsplit(".", 1)[-1].lower()) if "." in name else None
+
+
 class _BenchHandler:
     """Builds the handler class serving the benchmark pages (bound to the page list)."""
 
@@ -104,6 +132,12 @@ class _BenchHandler:
             def do_GET(self) -> None:  # noqa: N802
                 path = self.path
                 base = f"http://{self.headers.get('Host')}"
+                if path.startswith("/_ext/") or (_resource_type(path) and not path.endswith(".html")):
+                    # A page resource (the pages' absolute URLs point here, under /_ext/host/...):
+                    # a synthetic body of a realistic size for its type.
+                    ctype = _resource_type(path) or "image/jpeg"
+                    self._send(_RESOURCE_BODIES[ctype], ctype)
+                    return
                 if path == "/robots.txt":
                     self._send(f"User-agent: *\nSitemap: {base}/sitemap.xml\n".encode(), "text/plain")
                 elif path == "/sitemap.xml":
@@ -123,7 +157,8 @@ class _BenchHandler:
                     if int(copy) >= copies or index >= len(pages):
                         self.send_error(404)
                         return
-                    self._send(pages[index])
+                    # Absolute URLs (CDNs, other hosts) served here too, as a crawl with no internet needs.
+                    self._send(_ABSOLUTE.sub(f"{base}/_ext/".encode(), pages[index]))
                 else:
                     self.send_error(404)
 
@@ -211,6 +246,9 @@ def bench_crawl(pages_wanted: int, label: str, extra: list[str] | None = None) -
         f"{label}_worker_s_extraction": round(stats.get("timing/extract_ms", 0) / 1000, 1),
         f"{label}_worker_s_cleaning": round(stats.get("timing/clean_ms", 0) / 1000, 1),
         f"{label}_workers": workers,
+        f"{label}_response_bytes": int(stats.get("downloader/response_bytes", 0)),
+        f"{label}_resources_archived": int(stats.get("resources/archived", 0)),
+        f"{label}_resources_bytes": int(stats.get("resources/bytes", 0)),
     }
 
 
@@ -240,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     cr = sub.add_parser("crawl", help="full-pipeline crawl of the benchmark pages: pages/s, RSS, time shares")
     cr.add_argument("--pages", type=int, default=2000)
     cr.add_argument("--scale", type=int, default=0, help="also crawl this many pages to compare memory")
+    cr.add_argument("--compare-resources", action="store_true",
+                    help="also crawl without page resources (ARCHIVE_RESOURCES_ENABLED=False) and compare")
     cr.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                     help="a crawler setting for the benchmark crawls, e.g. -s EXTRACT_FAST=True")
     up = sub.add_parser("upload", help="300 MB WARC upload to a local S3 store: time and peak RSS")
@@ -269,6 +309,15 @@ def main(argv: list[str] | None = None) -> int:
               f"JSON storage {100 * result['crawl_share_storage']:.1f} %; worker time: extraction "
               f"{result['crawl_worker_s_extraction']} s, cleaning {result['crawl_worker_s_cleaning']} s "
               "(fetch and the rest: the remainder)")
+        print(f"Page resources: {result['crawl_resources_archived']} archived, "
+              f"{result['crawl_resources_bytes'] / 1e6:.1f} MB; {result['crawl_response_bytes'] / 1e6:.1f} MB received in all")
+        if args.compare_resources:
+            result.update(bench_crawl(args.pages, "nores", [*args.set, "ARCHIVE_RESOURCES_ENABLED=False"]))
+            result["resources_slowdown"] = round(result["nores_pages_per_s"] / max(1e-9, result["crawl_pages_per_s"]), 2)
+            result["resources_bytes_ratio"] = round(result["crawl_response_bytes"] / max(1, result["nores_response_bytes"]), 2)
+            print(f"Without page resources: {result['nores_pages_per_s']} pages/s, peak RSS {result['nores_peak_rss_mb']} MB; "
+                  f"with them {result['crawl_pages_per_s']} pages/s, peak RSS {result['crawl_peak_rss_mb']} MB: "
+                  f"{result['resources_slowdown']}x slower for {result['resources_bytes_ratio']}x the bytes")
         if args.scale:
             result.update(bench_crawl(args.scale, "scale", args.set))
             result["rss_growth"] = round(result["scale_peak_rss_mb"] / result["crawl_peak_rss_mb"] - 1, 3)
