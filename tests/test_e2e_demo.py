@@ -244,3 +244,76 @@ def test_crawl_queues_on_disk(demo_crawl):
     assert stats["scheduler/enqueued/disk"] >= len(ARTICLES)
     assert stats.get("scheduler/enqueued/memory", 0) == 0
     assert stats["scheduler/dequeued/disk"] == stats["scheduler/enqueued/disk"]
+
+
+def _referenced(html: bytes, base: str) -> set[str]:
+    """What a browser loads for a page, read straight from its HTML (independently of crawler.embeds)."""
+    from urllib.parse import urljoin
+
+    from lxml import html as lxml_html
+
+    tree = lxml_html.fromstring(html)
+    found: set[str] = set()
+
+    def add(value: str | None) -> None:
+        if value and not value.strip().startswith("data:"):
+            found.add(urljoin(base, value.strip()).split("#", 1)[0])
+
+    for img in tree.iter("img"):
+        for attr in ("src", "data-src"):
+            add(img.get(attr))
+        for attr in ("srcset", "data-srcset"):
+            for candidate in (img.get(attr) or "").split(","):
+                add(candidate.split()[0] if candidate.split() else None)
+    for source in tree.iter("source"):
+        for candidate in (source.get("srcset") or "").split(","):
+            add(candidate.split()[0] if candidate.split() else None)
+    for link in tree.iter("link"):
+        if {"stylesheet", "icon", "apple-touch-icon"} & set((link.get("rel") or "").lower().split()):
+            add(link.get("href"))
+    for script in tree.iter("script"):
+        add(script.get("src"))
+    for meta in tree.iter("meta"):
+        if meta.get("property") == "og:image":
+            add(meta.get("content"))
+    return found
+
+
+def test_every_resource_of_the_articles_archived_once(demo_crawl, records):
+    """All images (every srcset candidate, lazy and <picture> sources, the image host), stylesheets and what
+    they import, fonts and scripts the article pages reference are in the WARC, each fetched once."""
+    import re
+    from urllib.parse import urljoin
+
+    responses: dict[str, list[bytes]] = defaultdict(list)  # URL -> decoded 2xx payloads (revisits: b"")
+    for _name, rec, body in records:
+        if rec.rec_type in ("response", "revisit") and rec.http_headers.get_statuscode().startswith("2"):
+            if rec.rec_type == "response" and rec.http_headers.get_header("Content-Encoding") == "gzip":
+                body = gzip.decompress(body)
+            responses[rec.rec_headers.get_header("WARC-Target-URI")].append(body)
+    article_urls = {u for u in responses if re.search(r"/archives/\d+$", urlsplit(u).path)}
+    assert len(article_urls) >= len(ARTICLES)
+    wanted: set[str] = set()
+    for url in article_urls:
+        wanted |= _referenced(responses[url][0], url)
+    # What the stylesheets reference (@import, fonts, background images), read from the archived CSS.
+    sheets = [u for u in wanted if urlsplit(u).path.endswith(".css")]
+    while sheets:
+        sheet = sheets.pop()
+        css = responses[sheet][0].decode("utf-8")
+        for ref in re.findall(r"""url\(\s*['"]?([^'")]+)|@import\s+(?:url\()?['"]([^'"]+)""", css):
+            target = urljoin(sheet, ref[0] or ref[1])
+            if target not in wanted:
+                wanted.add(target)
+                if urlsplit(target).path.endswith(".css"):
+                    sheets.append(target)
+    kinds = {urlsplit(u).path.rsplit(".", 1)[-1] for u in wanted}
+    assert {"jpg", "webp", "png", "css", "woff2", "js"} <= kinds, kinds
+    assert len({urlsplit(u).netloc for u in wanted}) == 2  # the site and its image host (a second origin)
+    missing = sorted(u for u in wanted if u not in responses)
+    assert not missing, missing
+    twice = sorted(u for u in wanted if len(responses[u]) != 1)
+    assert not twice, twice
+    stats = demo_crawl.stats
+    assert stats["resources/archived"] >= len(wanted)
+    assert not any(k.startswith("resources/failed/") for k in stats), {k: v for k, v in stats.items() if "resources/" in k}

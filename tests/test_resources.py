@@ -212,6 +212,12 @@ def test_page_resources_archived_once_with_provenance(sites, tmp_path):
     assert photo["via"] == s + "/news/a.html" and photo["hopsFromSeed"] == "E" and photo["embedContext"] == "img/@srcset"
     font = meta[s + "/fonts/demo.woff2"]
     assert font["via"] == s + "/css/site.css" and font["hopsFromSeed"] == "EE"
+    # A stylesheet's metadata record lists what it references (one record per capture, as for pages).
+    sheet_records = [f for rtype, uri, _h, f, _n in records if rtype == "metadata" and uri == s + "/css/site.css"]
+    assert len(sheet_records) == 1
+    sheet_links = [v for k, v in sheet_records[0] if k == "outlink"]
+    assert f"{s}/fonts/demo.woff2 E css/url()" in sheet_links and f"{s}/css/a.css E css/@import" in sheet_links
+    assert f"{cdn.url}/img/bg.png E css/url()" in sheet_links
     # The page's own metadata record lists its embeds as Heritrix does.
     page_fields = next(f for rtype, uri, _h, f, _n in records if rtype == "metadata" and uri == s + "/news/a.html" and f)
     outlinks = [v for k, v in page_fields if k == "outlink"]

@@ -31,7 +31,14 @@ from scrapy.exceptions import UsageError
 
 from archive.keys import UnsafeKeyError, cdxj_key, warc_key
 from archive.storage import Storage, StorageError
-from archive.verify import Report, check_cdxj, check_image_pointer, check_pointer, check_warc, note_missing_images
+from archive.verify import (
+    Report,
+    check_cdxj,
+    check_image_pointer,
+    check_pointer,
+    check_warc,
+    note_missing_images,
+)
 from crawler.cli import QuietCommand, open_archive
 
 # (WARC file name, temporary directory) -> a local path of that file

@@ -61,9 +61,11 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 
-from crawler.embeds import css_embeds
+from crawler.embeds import Embed, css_embeds
+from crawler.extensions.archive import ArchiveExtension
 from crawler.items import PageItem
 from crawler.middlewares.failures import REPORTED
+from crawler.middlewares.warc import capture_fields
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -105,6 +107,9 @@ class PageResourcesMiddleware:
         s = crawler.settings
         self.crawler = crawler
         self.stats = crawler.stats
+        # Writes the metadata records of stylesheets (with what they reference); None: no metadata records.
+        archive = crawler.get_extension(ArchiveExtension) if s.getbool("ARCHIVE_WARC_METADATA") else None
+        self.archive: ArchiveExtension | None = archive
         self.all_pages = s.get("ARCHIVE_RESOURCES_PAGES", "articles") == "all"
         self.kinds = set(s.getlist("ARCHIVE_RESOURCES_KINDS"))
         sizes = s.getdict("ARCHIVE_RESOURCES_MAX_SIZE")
@@ -235,6 +240,8 @@ class PageResourcesMiddleware:
                 "download_maxsize": maxsize,
                 "download_warnsize": 0,
                 "dont_obey_robotstxt": not self.obey_robots,
+                # A 2xx stylesheet's metadata record is written here, with the references read from it.
+                "warc_metadata_deferred": kind == "stylesheet" and self.archive is not None,
             },
         )
         if self._slots is None:
@@ -276,21 +283,42 @@ class PageResourcesMiddleware:
         self.stats.inc_value("resources/revisits" if revisit else "resources/archived")
         self.stats.inc_value("resources/bytes", size)
         outcome = ResourceResult(True, pointer=pointer, status=status, revisit=revisit, content_type=ctype)
-        if (kind == "stylesheet" or ctype == "text/css") and depth < self.max_depth:
-            await self._follow_stylesheet(response, hops, depth)
+        if kind == "stylesheet" or ctype == "text/css":
+            found = self._stylesheet_embeds(response)
+            if request.meta.get("warc_metadata_deferred"):
+                self._write_metadata(request, response, found)
+            if found and depth < self.max_depth:
+                await self.fetch_all([(e.url, e.kind, e.context) for e in found], via=response.url,
+                                     hops=hops + "E", depth=depth + 1, wait_shared=False)
         return outcome
 
-    async def _follow_stylesheet(self, response: Response, hops: str, depth: int) -> None:
+    def _stylesheet_embeds(self, response: Response) -> list[Embed]:
         """What a stylesheet references (``@import``, ``url()``: fonts, background images)."""
-        css = _css_text(response)
-        found, total = css_embeds(css, response.url, limit=self.max_per_stylesheet)
+        found, total = css_embeds(_css_text(response), response.url, limit=self.max_per_stylesheet)
         if total > len(found):
             self.stats.inc_value("resources/capped_stylesheets")
             logger.warning("Stylesheet %s references %d resources; only the first %d are fetched",
                            response.url, total, len(found))
-        if found:
-            await self.fetch_all([(e.url, e.kind, e.context) for e in found], via=response.url,
-                                 hops=hops + "E", depth=depth + 1, wait_shared=False)
+        return found
+
+    def _write_metadata(self, request: Request, response: Response, found: list[Embed]) -> None:
+        """The stylesheet capture's metadata record, its references listed as ``outlink: URL E css/url()``."""
+        pointer = response.meta.get("warc")
+        if self.archive is None or not pointer or self.archive.closed:
+            return
+        stats = self.stats
+        url = response.url
+
+        def done(error: BaseException | None) -> None:
+            if error is not None:
+                stats.inc_value("archive/warc/errors")
+                logger.error("Could not write the WARC metadata record of %s: %s", url, error)
+                return
+            stats.inc_value("archive/warc/metadata")
+            stats.inc_value("archive/warc/records")
+
+        fields = capture_fields(request, response, embeds=[(e.url, e.kind, e.context) for e in found])
+        self.archive.recorder.post_metadata(url, pointer["record_id"], fields, done)
 
 
 def _css_text(response: Response) -> str:

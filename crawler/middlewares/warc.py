@@ -156,7 +156,11 @@ class WarcCaptureMiddleware:
             if capture is not None:
                 revisit_of = RevisitOf(request.url, capture.date, capture.record_id, capture.digest, not_modified=True)
                 request.meta["capture_status"] = "unchanged"
-        fields = capture_fields(request, response) if self.write_metadata and not self.reaches_callback(request, response) else None
+        # Written here unless a callback will (reaches_callback) or a component said it will, with outlinks
+        # only it knows (``warc_metadata_deferred``: a stylesheet's references, PageResourcesMiddleware).
+        deferred = request.meta.get("warc_metadata_deferred") and 200 <= response.status < 300
+        fields = (capture_fields(request, response)
+                  if self.write_metadata and not deferred and not self.reaches_callback(request, response) else None)
         try:
             pointer, cpu_ms = await archive.recorder.record_exchange(exchange, revisit_of, fields)
         except OSError as exc:

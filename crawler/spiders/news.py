@@ -59,7 +59,6 @@ from scrapy.settings import BaseSettings
 
 from crawler import signals as news_signals
 from crawler.detection import classify_page, classify_url
-from crawler.embeds import page_embeds
 from crawler.discovery import (
     Issue,
     looks_like_html,
@@ -70,6 +69,7 @@ from crawler.discovery import (
     robots_sitemaps,
     xml_kind,
 )
+from crawler.embeds import page_embeds
 from crawler.items import PageItem
 from crawler.profiles import ProfileError, SiteProfile, load_profile, profile_for_url
 from crawler.urls import strip_tracking
