@@ -8,6 +8,7 @@ import gzip
 import http.server
 import io
 import json
+import re
 import threading
 from collections import Counter
 from pathlib import Path
@@ -55,6 +56,17 @@ class Origin:
                     except OSError:
                         return
                     self.wfile.write(b"0\r\n\r\n")
+                    return
+                if kind == "huge":  # announces 1 GiB, sends slowly
+                    self.send_response(200)
+                    self.send_header("Content-Type", "video/mp4")
+                    self.send_header("Content-Length", str(1 << 30))
+                    self.end_headers()
+                    try:
+                        for _ in range(100):
+                            self.wfile.write(b"\x00" * 65536)
+                    except OSError:
+                        return
                     return
                 if kind == "bomb":
                     body = gzip.compress(b"<svg xmlns='http://www.w3.org/2000/svg'>" + b" " * 50_000_000, 9)
@@ -119,6 +131,7 @@ def sites():
         f"<figure><img src='{cdn.url}/private/secret.jpg'><figcaption>Disallowed</figcaption></figure>"
         "<figure><img src='/img/endless.jpg'><figcaption>Endless</figcaption></figure>"
         "<figure><img src='/img/bomb.svg'><figcaption>Bomb</figcaption></figure>"
+        "<video poster='/img/poster.jpg' controls><source src='/media/big.mp4' type='video/mp4'></video>"
     )
     many = "".join(f"<img src='/img/many/{i}.png'>" for i in range(10_000))
     site_routes = {
@@ -141,9 +154,10 @@ def sites():
         "/img/photo-a-300.jpg": ("image/jpeg", JPEG),
         "/img/photo-b.jpg": ("image/jpeg", JPEG),
         "/img/lazy.png": ("image/png", PNG),
+        "/img/poster.jpg": ("image/jpeg", JPEG),
     }
     site_routes.update({f"/img/many/{i}.png": ("image/png", PNG) for i in range(50)})
-    site = Origin(site_routes, special={"/img/endless.jpg": "endless", "/img/bomb.svg": "bomb"})
+    site = Origin(site_routes, special={"/img/endless.jpg": "endless", "/img/bomb.svg": "bomb", "/media/big.mp4": "huge"})
     site.routes["/news/a.html"] = ("text/html", article("Story A", a_body, "<meta property='og:image' content='/img/photo-a.jpg'>"))
     yield site, cdn
     site.close()
@@ -195,12 +209,20 @@ def test_page_resources_archived_once_with_provenance(sites, tmp_path):
     assert sum(n for p, n in site.hits.items() if p.startswith("/img/many/")) == 47
     assert stats["resources/capped_pages"] == 1
     assert "references 10" in result.log and "ARCHIVE_RESOURCES_MAX_PER_PAGE" in result.log
-    assert stats["resources/failed/too_large"] >= 1
+    # An endless image and a 1 GiB video: cut at ARCHIVE_RESOURCES_MAX_SIZE, counted, logged with the URL,
+    # a metadata record in the WARC says why.
+    assert stats["resources/failed/too_large"] == 2
+    for path in ("/img/endless.jpg", "/media/big.mp4"):
+        assert re.search(rf"Page resource {re.escape(s + path)} \(from {re.escape(s)}/news/a.html\) not archived: too_large", result.log)
+    assert site.hits["/img/poster.jpg"] == 1
     assert stats["resources/failed/decompression_bomb"] == 1
     assert stats["resources/skipped/robots"] == 1
     assert stats["resources/failed/status"] >= 1
 
     records = warc_records(result.warc_paths())
+    failed = {uri: dict(f) for rtype, uri, _h, f, _n in records if rtype == "metadata" and dict(f).get("fetchError")}
+    assert "DOWNLOAD_MAXSIZE" in failed[s + "/media/big.mp4"]["fetchError"] or "max size" in failed[s + "/media/big.mp4"]["fetchError"]
+    assert failed[s + "/img/endless.jpg"]["hopsFromSeed"] == "E"
     responses = {uri for rtype, uri, *_ in records if rtype == "response"}
     for path in wanted_site:
         assert s + path in responses, path
