@@ -60,19 +60,30 @@ Both extractors return ``(embeds, total)``: the embeds deduplicated by URL
 limit is given, and the number of distinct embeds found before the cut, so a
 caller can tell (and count) what it left out.  A limit below 0 counts as 0.
 The work is linear in the size of the input whatever the limit (every
-regular expression is linear-time; nothing is re-scanned), so a 2 MB
-stylesheet or a page of 10,000 images costs one pass.
+regular expression is linear-time; every search resumes past the previous
+one), so a 2 MB stylesheet or a page of 10,000 images costs one pass.
 
-Pure functions over lxml trees and strings: no Scrapy, no I/O.
+:func:`page_embeds` runs on every page the crawler fetches, so it is kept
+cheap: lxml selects the elements that can hold embeds in C (most elements
+never become Python objects), a stylesheet is tokenized only where a token
+can start, the common shapes of URL are resolved without urljoin and each
+raw URL once per page, and the references of inline ``<style>`` blocks are
+kept by their text in a bounded LRU cache (a site repeats them on every
+page).
+
+Functions over lxml trees and strings: no Scrapy, no I/O; the cache is the
+only state, and it changes no result.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlparse
 
 import lxml.html
 from lxml import etree
@@ -99,6 +110,12 @@ _WEB_URL = re.compile(r"https?://[^/?#\\]", re.IGNORECASE)  # an http(s) URL wit
 
 def _absolute(raw: str | None, base: str) -> str | None:
     """``raw`` resolved against ``base``, without its fragment; None unless it is an http(s) URL."""
+    value = _url_value(raw)
+    return None if value is None else _join(base, value)
+
+
+def _url_value(raw: str | None) -> str | None:
+    """The URL ``raw`` as a browser reads it before resolving it; None for nothing or a fragment alone."""
     if not raw:
         return None
     value = raw.strip(_STRIP)
@@ -107,6 +124,10 @@ def _absolute(raw: str | None, base: str) -> str | None:
     if "\\" in value:  # browsers read backslashes as slashes in http(s) URLs, up to the query
         cut = min((i for i in (value.find("?"), value.find("#")) if i >= 0), default=len(value))
         value = value[:cut].replace("\\", "/") + value[cut:]
+    return value
+
+
+def _join(base: str, value: str) -> str | None:
     try:
         url = urljoin(base, value)  # also drops tabs and newlines anywhere, as the URL parser does
     except ValueError:  # a bad IPv6 host, a netloc that changes under NFKC
@@ -115,17 +136,75 @@ def _absolute(raw: str | None, base: str) -> str | None:
     return url if _WEB_URL.match(url) else None  # data:, blob:, javascript:, mailto:... end here
 
 
+# The shapes urljoin keeps as written (less the fragment): an absolute or network-path http(s) URL with a
+# plain ASCII host (urlsplit checks [IPv6] and non-ASCII hosts), or an absolute path; no ";" parameters in
+# the path, no empty query, no tab or newline (the URL parser removes them).
+_SIMPLE_URL = re.compile(
+    r"(?P<net>(?P<scheme>https?:)?//[^\x00-\x20\x7f-\U0010ffff/?#\[\]\\]++)?"
+    r"(?P<path>[^?#;\t\n\r]*+)(?:\?[^#\t\n\r]++)?(?P<fragment>#[^\t\n\r]*+)?"
+)
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)")
+
+
+class _Resolver:
+    """:func:`_absolute` against one base, each raw URL once, without urljoin for the common shapes.
+
+    ``https://host/path``, ``//host/path`` and ``/path`` (no ``.`` or ``..``
+    segment) come out of urljoin as written, with the scheme or the origin of
+    the base in front (see _SIMPLE_URL); anything else goes through urljoin.
+    """
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cache: dict[str, str | None] = {}
+        self.scheme = self.origin = ""  # empty: no shortcut for this base
+        try:
+            parts = urlparse(base)  # as urljoin parses it
+        except ValueError:
+            return
+        if parts.scheme in ("http", "https") and parts.netloc:
+            self.scheme, self.origin = parts.scheme, f"{parts.scheme}://{parts.netloc}"
+
+    def __call__(self, raw: str) -> str | None:
+        if raw in self.cache:
+            return self.cache[raw]
+        value = _url_value(raw)
+        url = self.cache[raw] = None if value is None else self._shortcut(value) or _join(self.base, value)
+        return url
+
+    def _shortcut(self, value: str) -> str | None:
+        """The URL urljoin gives for ``value`` when it keeps it as written; None otherwise."""
+        m = _SIMPLE_URL.fullmatch(value) if self.scheme else None
+        if m is None:
+            return None
+        path = m.group("path")
+        cut = m.start("fragment")
+        written = value if cut < 0 else value[:cut]
+        if m.start("net") >= 0:
+            if path and path[0] != "/":  # the host ran into a non-ASCII character
+                return None
+            url = written if m.start("scheme") >= 0 else f"{self.scheme}:{written}"
+        elif path[:1] == "/" and path[:2] != "//" and not _DOT_SEGMENT.search(path):
+            url = self.origin + written
+        else:
+            return None
+        return url if _WEB_URL.match(url) else None
+
+
 class _Collector:
     """Dedup by URL (first wins), cut at ``limit``, count every distinct URL."""
 
-    def __init__(self, self_url: str, limit: int | None) -> None:
+    def __init__(self, self_url: str, base: str, limit: int | None) -> None:
+        self.resolve = _Resolver(base)
         self.seen: set[str] = {self_url.split("#", 1)[0]}  # a resource is not its own embed
         self.embeds: list[Embed] = []
         self.total = 0
         self.limit = None if limit is None else max(limit, 0)
 
-    def add(self, raw: str | None, base: str, kind: str, context: str) -> None:
-        url = _absolute(raw, base)
+    def add(self, raw: str | None, kind: str, context: str) -> None:
+        if not raw:
+            return
+        url = self.resolve(raw)
         if url is None or url in self.seen:
             return
         self.seen.add(url)
@@ -142,7 +221,7 @@ class _Collector:
 _SRCSET_SEPARATORS = re.compile(r"[ \t\n\r\f,]*+")
 _SRCSET_URL = re.compile(r"[^ \t\n\r\f]++")
 # A candidate's descriptors run to the first comma outside parentheses (HTML's srcset parser).
-_SRCSET_DESCRIPTORS = re.compile(r"(?:[^,(]|\([^)]*+\)?)*+")
+_SRCSET_DESCRIPTORS = re.compile(r"(?:[^,(]++|\([^)]*+\)?)*+")
 
 
 def parse_srcset(value: str) -> list[str]:
@@ -176,13 +255,13 @@ def parse_srcset(value: str) -> list[str]:
 
 # Strings end at their quote or at the end of the text; one cut by a newline is a "bad string" (skipped, and
 # consumed up to the newline as CSS does).
-_DQ = r'"(?:[^"\\\n]|\\.)*+(?:"|\Z)'
-_SQ = r"'(?:[^'\\\n]|\\.)*+(?:'|\Z)"
+_DQ = r'"(?:[^"\\\n]++|\\.)*+(?:"|\Z)'
+_SQ = r"'(?:[^'\\\n]++|\\.)*+(?:'|\Z)"
 _BAD_STRING = r"""["'][^\n]*+"""
-_UNQUOTED = r"""(?:[^\s"'()\\]|\\.)*+"""
+_UNQUOTED = r"""(?:[^\s"'()\\]++|\\.)*+"""
 # A quoted url() may lack its ")" at the end of the text; an unquoted one with no ")" is a bad URL, skipped.
 _URL_FN = rf"url\((?<![\w-]url\()\s*+(?:(?:{_DQ}|{_SQ})\s*+\)?|{_UNQUOTED}\s*+\))"
-# The lookahead names every token's first character: the regex engine then skips the rest in C.
+# The reference tokenizer (every token, in source order); _scan_css finds the same references faster.
 _CSS_TOKEN = re.compile(
     rf"""
     (?=[/"'uU@iI\-(){{}}])
@@ -205,10 +284,34 @@ _CSS_TOKEN = re.compile(
 )
 # The value of a string token or a url() function (also as the target of an @import).
 _URL_VALUE = re.compile(
-    r"""(?:@import\s*+)?(?:url\(\s*+)?(?:"(?P<dq>(?:[^"\\\n]|\\.)*+)|'(?P<sq>(?:[^'\\\n]|\\.)*+)|(?P<uq>(?:[^\s"'()\\]|\\.)*+))""",
+    r"""(?:@import\s*+)?(?:url\(\s*+)?(?:"(?P<dq>(?:[^"\\\n]++|\\.)*+)|'(?P<sq>(?:[^'\\\n]++|\\.)*+)|(?P<uq>(?:[^\s"'()\\]++|\\.)*+))""",
     re.IGNORECASE | re.DOTALL,
 )
 _CSS_ESCAPE = re.compile(r"\\(?:([0-9a-fA-F]{1,6})[ \t\n\r\f]?|(\n)|(.)|\Z)", re.DOTALL)
+
+# The tokens of _CSS_TOKEN that hide references (comments, strings, @namespace) or are references (url(),
+# @import), in the same order, entered through their first character: matched only where a candidate is
+# (bytes.find on an ASCII-lowered copy), everything in between is skipped in C.
+_CSS_MAIN = re.compile(
+    rf"""
+    [/"'uU@]
+    (?:
+      (?P<comment>(?<=/)\*.*?(?:\*/|\Z))
+    | (?P<string>(?<=")(?:[^"\\\n]++|\\.)*+(?:"|\Z)|(?<=')(?:[^'\\\n]++|\\.)*+(?:'|\Z))
+    | (?P<badstring>(?<=["'])[^\n]*+)
+    | (?P<url>(?<=[uU])(?i:rl\((?<![\w-]url\()\s*+(?:(?:{_DQ}|{_SQ})\s*+\)?|{_UNQUOTED}\s*+\))))
+    | (?P<import>(?<=@)(?i:import\s*+(?:{_DQ}|{_SQ}|{_URL_FN})))
+    | (?P<skip>(?<=@)(?i:(?:namespace|-moz-document|document)\b)[^;{{}}]*+)
+    )
+    """,
+    re.DOTALL | re.VERBOSE,
+)
+# After "@" in the lowered copy: "i" (or "?" for U+0130 and U+0131, which match i case-insensitively) for
+# @import, "n", "-", "d" for @namespace, @-moz-document, @document.  Other at-rules are no tokens here.
+_AT_CANDIDATE = re.compile(rb"@[i?nd-]")
+_FONT_FACE = re.compile(r"@font-face\b", re.IGNORECASE)
+_BRACE = re.compile(r"[{}]")
+_IMAGE_SET = re.compile(r"image-set\(", re.IGNORECASE)
 
 _QUERY_OR_FRAGMENT = re.compile(r"[?#]")
 _FONT_EXTENSIONS = frozenset({"woff", "woff2", "ttf", "otf", "eot"})
@@ -251,17 +354,21 @@ def _guess_css_kind(raw: str, in_font_face: bool) -> str:
     return "image"  # image extensions and anything else: url() references are mostly backgrounds
 
 
-def _scan_css(css: str) -> Iterator[tuple[str, str, str]]:
-    """``(raw URL, kind, context suffix)`` of a stylesheet's references, in source order.
+_CssRef = tuple[str, str, str]  # (raw URL, kind, context suffix)
 
-    One linear pass of one regular expression over the text: comments and
-    strings are consumed whole (a ``url()`` inside them is not a reference);
-    ``@import`` targets, ``url()`` functions and the strings directly inside
-    ``image-set()`` are references.  ``@font-face`` blocks are tracked by brace
-    depth, ``image-set()`` by parenthesis depth (reset at every brace, so an
-    unbalanced parenthesis cannot make later strings look like URLs).
-    ``@namespace`` (and ``@document``) URLs are names, not resources.
+
+def _scan_css_tokens(css: str) -> list[_CssRef]:
+    """:func:`_scan_css` by the reference tokenizer: every token of the text, in one pass.
+
+    Comments and strings are consumed whole (a ``url()`` inside them is not a
+    reference); ``@import`` targets, ``url()`` functions and the strings
+    directly inside ``image-set()`` are references.  ``@font-face`` blocks are
+    tracked by brace depth, ``image-set()`` by parenthesis depth (reset at
+    every brace, so an unbalanced parenthesis cannot make later strings look
+    like URLs).  ``@namespace`` (and ``@document``) URLs are names, not
+    resources.
     """
+    refs: list[_CssRef] = []
     brace_depth = 0
     font_face_depth = 0  # the brace depth of the @font-face block we are in, 0 outside
     font_face_pending = False
@@ -270,9 +377,10 @@ def _scan_css(css: str) -> Iterator[tuple[str, str, str]]:
         group = m.lastgroup
         if group == "url" or (group == "string" and parens and parens[-1]):
             raw = _css_value(m.group())
-            yield raw, _guess_css_kind(raw, font_face_depth > 0), "url()" if group == "url" else "image-set()"
+            suffix = "url()" if group == "url" else "image-set()"
+            refs.append((raw, _guess_css_kind(raw, font_face_depth > 0), suffix))
         elif group == "import":
-            yield _css_value(m.group()), "stylesheet", "@import"
+            refs.append((_css_value(m.group()), "stylesheet", "@import"))
         elif group == "imageset":
             parens.append(True)
         elif group == "paren":
@@ -292,11 +400,151 @@ def _scan_css(css: str) -> Iterator[tuple[str, str, str]]:
             if brace_depth == font_face_depth:
                 font_face_depth = 0
             brace_depth = max(brace_depth - 1, 0)
+    return refs
 
 
-def _add_css(collector: _Collector, css: str, base: str, prefix: str) -> None:
-    for raw, kind, suffix in _scan_css(css):
-        collector.add(raw, base, kind, prefix + suffix)
+def _scan_css(css: str) -> list[_CssRef]:
+    """``(raw URL, kind, context suffix)`` of a stylesheet's references, in source order.
+
+    The references of :func:`_scan_css_tokens`, found without visiting every
+    brace and parenthesis: a text with an ``image-set(`` goes to the reference
+    tokenizer; any other is tokenized only where a token can start (``/*``, a
+    quote, ``url(``, an ``@`` rule that is a token), the candidates found with
+    ``bytes.find`` on an ASCII-lowered copy, one byte per character (``url(``
+    and ``@font-face`` have no non-ASCII case variants), up to the last
+    ``url(`` or ``@``.  ``@font-face`` blocks are tracked only in the text
+    between tokens (where the reference tokenizer sees braces), from one
+    ``@font-face`` to the brace that closes its block.  Linear: every search
+    resumes past the previous one.
+    """
+    low = css.encode("ascii", "replace").lower()
+    if b"mage-" in low and b"et(" in low and _IMAGE_SET.search(css):
+        return _scan_css_tokens(css)
+    last = max(low.rfind(b"url("), low.rfind(b"@"))
+    refs: list[_CssRef] = []
+    if last < 0:
+        return refs
+    end = len(css)
+    find, at_search, main_match = low.find, _AT_CANDIDATE.search, _CSS_MAIN.match
+    comment, dq, sq, url = find(b"/*"), find(b'"'), find(b"'"), find(b"url(")
+    at_match = at_search(low)
+    at = at_match.start() if at_match else end
+    comment, dq, sq, url = [end if i < 0 else i for i in (comment, dq, sq, url)]
+    track_font_face = b"@font-face" in low
+    in_font_face = pending = False  # in an @font-face block; an @font-face waiting for its "{"
+    depth = 0  # of the braces opened inside the @font-face block
+    gap = 0  # the text from gap to the next token is not yet looked at for braces and @font-face
+    next_font_face = next_brace = -1  # the next ones at or after gap (end: none), -1: not searched
+    while True:
+        p = min(comment, dq, sq, url, at)
+        if p > last:
+            return refs
+        m = main_match(css, p)
+        if m is None:
+            pos = p + 1
+        else:
+            if track_font_face:
+                while True:
+                    if next_font_face < gap:
+                        found = _FONT_FACE.search(css, gap)
+                        next_font_face = found.start() if found else end
+                    if not (in_font_face or pending):
+                        if next_font_face >= p:
+                            break
+                        gap = next_font_face  # braces outside @font-face blocks change nothing
+                    if next_brace < gap:
+                        found = _BRACE.search(css, gap)
+                        next_brace = found.start() if found else end
+                    if next_font_face < next_brace:
+                        if next_font_face >= p:
+                            break
+                        pending, gap = True, next_font_face + 10
+                    else:
+                        if next_brace >= p:
+                            break
+                        if css[next_brace] == "{":
+                            if pending:
+                                in_font_face, pending, depth = True, False, 0
+                            elif in_font_face:
+                                depth += 1
+                        elif in_font_face:
+                            if depth:
+                                depth -= 1
+                            else:
+                                in_font_face = False
+                        gap = next_brace + 1
+            pos = gap = m.end()
+            group = m.lastgroup
+            if group == "url":
+                raw = _css_value(m.group())
+                refs.append((raw, _guess_css_kind(raw, in_font_face), "url()"))
+            elif group == "import":
+                refs.append((_css_value(m.group()), "stylesheet", "@import"))
+        if comment < pos:
+            comment = find(b"/*", pos)
+            if comment < 0:
+                comment = end
+        if dq < pos:
+            dq = find(b'"', pos)
+            if dq < 0:
+                dq = end
+        if sq < pos:
+            sq = find(b"'", pos)
+            if sq < 0:
+                sq = end
+        if url < pos:
+            url = find(b"url(", pos)
+            if url < 0:
+                url = end
+        if at < pos:
+            at_match = at_search(low, pos)
+            at = at_match.start() if at_match else end
+
+
+class _CssCache:
+    """The references of recently scanned inline stylesheets, by their text (least recently used out).
+
+    A site repeats the same ``<style>`` blocks (theme, plugin, global styles)
+    on every page.  Bounded by entries and by the characters of the texts it
+    keeps; a text shorter than ``min_chars`` (cheap to scan) or longer than
+    ``max_text_chars`` is scanned, not kept.
+    """
+
+    def __init__(self, max_entries: int, max_chars: int, min_chars: int, max_text_chars: int) -> None:
+        self.max_entries, self.max_chars = max_entries, max_chars
+        self.min_chars, self.max_text_chars = min_chars, max_text_chars
+        self.chars = 0
+        self._refs: OrderedDict[str, tuple[_CssRef, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._refs)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._refs.clear()
+            self.chars = 0
+
+    def scan(self, css: str) -> Sequence[_CssRef]:
+        if not self.min_chars <= len(css) <= self.max_text_chars:
+            return _scan_css(css)
+        with self._lock:
+            refs = self._refs.get(css)
+            if refs is not None:
+                self._refs.move_to_end(css)
+                return refs
+        refs = tuple(_scan_css(css))
+        with self._lock:
+            if css not in self._refs:
+                self._refs[css] = refs
+                self.chars += len(css)
+                while len(self._refs) > self.max_entries or self.chars > self.max_chars:
+                    text, _ = self._refs.popitem(last=False)
+                    self.chars -= len(text)
+        return refs
+
+
+_STYLE_CACHE = _CssCache(max_entries=256, max_chars=8_000_000, min_chars=256, max_text_chars=2_000_000)
 
 
 def css_embeds(css: str, base_url: str, *, limit: int | None = None) -> tuple[list[Embed], int]:
@@ -316,8 +564,9 @@ def css_embeds(css: str, base_url: str, *, limit: int | None = None) -> tuple[li
 
     Returns ``(embeds[:limit], total)``, deduplicated by URL, first wins.
     """
-    collector = _Collector(base_url, limit)
-    _add_css(collector, css, base_url, "css/")
+    collector = _Collector(base_url, base_url, limit)
+    for raw, kind, suffix in _scan_css(css):
+        collector.add(raw, kind, "css/" + suffix)
     return collector.result()
 
 
@@ -325,20 +574,23 @@ def css_embeds(css: str, base_url: str, *, limit: int | None = None) -> tuple[li
 
 _Add = Callable[[str | None, str, str], None]  # (raw URL, kind, context)
 
-# <img> attributes: (attribute, is a srcset).  src and srcset, then the lazy-load plugins' copies
+# <img> attributes: (attribute, is a srcset, context).  src and srcset, then the lazy-load plugins' copies
 # (lazysizes, a3 Lazy Load, WP Rocket, Smush, jQuery Lazy Load's data-original), then Jetpack's
 # carousel sizes.  A data: placeholder in src is skipped with every other non-http(s) URL.
-_IMG_ATTRIBUTES: tuple[tuple[str, bool], ...] = (
-    ("src", False),
-    ("srcset", True),
-    ("data-src", False),
-    ("data-lazy-src", False),
-    ("data-original", False),
-    ("data-srcset", True),
-    ("data-lazy-srcset", True),
-    ("data-orig-file", False),
-    ("data-large-file", False),
-    ("data-medium-file", False),
+_IMG_ATTRIBUTES: tuple[tuple[str, bool, str], ...] = tuple(
+    (attr, is_srcset, f"img/@{attr}")
+    for attr, is_srcset in (
+        ("src", False),
+        ("srcset", True),
+        ("data-src", False),
+        ("data-lazy-src", False),
+        ("data-original", False),
+        ("data-srcset", True),
+        ("data-lazy-srcset", True),
+        ("data-orig-file", False),
+        ("data-large-file", False),
+        ("data-medium-file", False),
+    )
 )
 _PRELOAD_KINDS = {
     "style": "stylesheet",
@@ -382,12 +634,16 @@ def _srcset(add: _Add, value: str | None, kind: str, context: str) -> None:
 
 
 def _img(el: Any, p: str, add: _Add) -> None:
-    for attr, is_srcset in _IMG_ATTRIBUTES:
-        value = el.get(attr)
+    get = el.get
+    for attr, is_srcset, context in _IMG_ATTRIBUTES:
+        value = get(attr)
+        if not value:
+            continue
         if is_srcset:
-            _srcset(add, value, "image", f"{p}img/@{attr}")
+            for url in parse_srcset(value):
+                add(url, "image", p + context)
         else:
-            add(value, "image", f"{p}img/@{attr}")
+            add(value, "image", p + context)
 
 
 def _source(el: Any, p: str, add: _Add) -> None:
@@ -508,12 +764,16 @@ _HANDLERS: dict[str, Callable[[Any, str, _Add], None]] = {
 }
 
 
-def _document_base(root: Any, page_url: str) -> str:
-    """The first ``<base href>`` of the document, resolved against the page URL; the page URL without one."""
-    for base in root.iter("base"):
-        href = base.get("href")
-        if href is not None:
-            return _absolute(href, page_url) or page_url
+def _document_base(elements: list[Any], page_url: str) -> str:
+    """The first ``<base href>`` of the document, resolved against the page URL; the page URL without one.
+
+    ``elements``: the document's elements with _SELECTED_TAGS, in document order.
+    """
+    for el in elements:
+        if el.tag == "base":  # no namespace, as root.iter("base") matches
+            href = el.get("href")
+            if href is not None:
+                return _absolute(href, page_url) or page_url
     return page_url
 
 
@@ -526,25 +786,39 @@ def _noscript_fragment(text: str) -> list[Any]:
     return list(container)
 
 
-def _walk(root: Any, add: _Add) -> None:
+# The elements _visit does something for (and <base>): their tags in any namespace (lxml matches them in C)
+# and, found by XPath, any element with a style="" attribute that may hold a url() or image-set().
+_SELECTED_TAGS = tuple(f"{{*}}{tag}" for tag in (*_HANDLERS, "style", "noscript", "base"))
+_STYLE_ATTRIBUTES = etree.XPath("descendant-or-self::*/@style[contains(., '(')]")
+_MERGE_LIMIT = 16  # more styled elements than this outside _SELECTED_TAGS: visit every element instead
+
+
+def _visit(el: Any, tag: str, prefix: str, add: _Add) -> None:
+    """The embeds of one element (its attributes, its ``<style>`` text), not of its children."""
+    handler = _HANDLERS.get(tag)
+    if handler is not None:
+        handler(el, prefix, add)
+    elif tag == "style":
+        text = el.text
+        if text:
+            for raw, kind, suffix in _STYLE_CACHE.scan(text):
+                add(raw, kind, f"{prefix}style/{suffix}")
+    style = el.get("style")
+    if style and "(" in style:
+        for raw, kind, suffix in _scan_css(style):
+            add(raw, kind, f"{prefix}@style/{suffix}")
+
+
+def _walk(root: Any, prefix: str, add: _Add) -> None:
     """Every element under ``root`` (itself included), in document order, iteratively (no recursion limit)."""
-    stack: list[tuple[Any, str]] = [(root, "")]
+    stack: list[tuple[Any, str]] = [(root, prefix)]
     while stack:
         el, prefix = stack.pop()
         tag = el.tag
         if not isinstance(tag, str):  # comments, processing instructions, entities
             continue
         tag = _local_name(tag)
-        handler = _HANDLERS.get(tag)
-        if handler is not None:
-            handler(el, prefix, add)
-        elif tag == "style" and el.text:
-            for raw, kind, suffix in _scan_css(el.text):
-                add(raw, kind, f"{prefix}style/{suffix}")
-        style = el.get("style")
-        if style and "(" in style:
-            for raw, kind, suffix in _scan_css(style):
-                add(raw, kind, f"{prefix}@style/{suffix}")
+        _visit(el, tag, prefix, add)
         children: Iterable[Any] = el
         child_prefix = prefix
         if tag == "noscript":
@@ -553,6 +827,59 @@ def _walk(root: Any, add: _Add) -> None:
             if text and "<" in text and child_prefix.count("noscript/") <= _NOSCRIPT_DEPTH:
                 children = [*_noscript_fragment(text), *el]
         stack.extend((child, child_prefix) for child in reversed(list(children)))
+
+
+def _following(el: Any, root: Any) -> Any:
+    """The first element with _SELECTED_TAGS after ``el`` in document order, under ``root``; None if none."""
+    for found in el.iterdescendants(*_SELECTED_TAGS):
+        return found
+    node = el
+    while node is not root:
+        for sibling in node.itersiblings():
+            for found in sibling.iter(*_SELECTED_TAGS):
+                return found
+        node = node.getparent()
+        if node is None:
+            break
+    return None
+
+
+def _walk_selected(root: Any, elements: list[Any], add: _Add) -> None:
+    """:func:`_walk` over the elements that can hold embeds only; ``<noscript>`` subtrees are walked whole.
+
+    The same embeds in the same order: ``elements`` are those with
+    _SELECTED_TAGS, in document order; the few other elements with a
+    ``style`` that may hold a ``url()`` are put before the selected element
+    that follows them.
+    """
+    styled = _STYLE_ATTRIBUTES(root)
+    if styled:
+        selected = set(elements)
+        others = [el for el in (value.getparent() for value in styled) if el not in selected]
+        if len(others) > _MERGE_LIMIT:
+            _walk(root, "", add)
+            return
+        if others:
+            position = {el: i for i, el in enumerate(elements)}
+            merged: list[Any] = []
+            start = 0
+            for el in others:  # in document order, so their following elements are too
+                following = _following(el, root)
+                stop = len(elements) if following is None else position[following]
+                merged += elements[start:stop]
+                merged.append(el)
+                start = stop
+            elements = merged + elements[start:]
+    walked: set[Any] = set()  # the elements of the <noscript> subtrees walked whole
+    for el in elements:
+        if walked and el in walked:
+            continue
+        tag = _local_name(el.tag)
+        if tag == "noscript":  # its prefixes, its fallback kept as text: the full walk
+            _walk(el, "", add)
+            walked.update(el.iterdescendants())
+        else:
+            _visit(el, tag, "", add)
 
 
 def page_embeds(tree: Any, base_url: str, *, limit: int | None = None) -> tuple[list[Embed], int]:
@@ -570,13 +897,9 @@ def page_embeds(tree: Any, base_url: str, *, limit: int | None = None) -> tuple[
     wins) and the number of distinct embeds found before the limit.
     """
     root = tree.getroot() if hasattr(tree, "getroot") else tree
-    collector = _Collector(base_url, limit)
     if root is None:
-        return collector.result()
-    base = _document_base(root, base_url)
-
-    def add(raw: str | None, kind: str, context: str) -> None:
-        collector.add(raw, base, kind, context)
-
-    _walk(root, add)
+        return _Collector(base_url, base_url, limit).result()
+    elements = list(root.iter(*_SELECTED_TAGS))
+    collector = _Collector(base_url, _document_base(elements, base_url), limit)
+    _walk_selected(root, elements, collector.add)
     return collector.result()

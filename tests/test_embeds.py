@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import random
+from urllib.parse import urljoin
 
 import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
+from crawler import embeds as embeds_module
 from crawler.embeds import KINDS, Embed, css_embeds, page_embeds, parse_srcset
 
 PAGE = "https://news.example.com/2024/05/17/city-council-budget/"
@@ -730,3 +733,181 @@ def test_pathological_srcset_and_attributes_complete() -> None:
     )
     found, total = page_embeds(tree, PAGE, limit=3)
     assert (len(found), total) == (3, 20_001)
+
+
+# -- the fast paths give the reference results ----------------------------------------------------------
+
+_CSS_PIECES = [
+    *("url(", "URL(", "uRl( ", "xurl(", "-url(", "u", "rl(", "@", "@import ", "@IMPORT", "@media "),
+    *("@font-face", "@FONT-FACE ", "@font-facex", "@namespace ", "@-moz-document ", "@document"),
+    *("@-webkit-keyframes", "{", "}", "(", ")", '"', "'", "/*", "*/", "/", "\\", "\n", " ", ";", ","),
+    *("a.png", "x.woff", "f.css", "data:x", "#c", "\u00e9"),
+    *("\u0131", "\u0130", "\u017f", "@\u0131mport "),  # dotless i, dotted I, long s: case variants of i, s
+]
+_IMAGE_SET_PIECES = ["image-set(", "-webkit-image-set(", "\u0131mage-set(", "image-\u017fet(", "1x"]
+
+
+@pytest.mark.parametrize("image_set", [False, True])
+def test_css_scan_finds_what_the_reference_tokenizer_finds(image_set: bool) -> None:
+    pieces = _CSS_PIECES + (_IMAGE_SET_PIECES if image_set else [])
+    rnd = random.Random(20240517)
+    for _ in range(1500):
+        css = "".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 120)))
+        assert embeds_module._scan_css(css) == embeds_module._scan_css_tokens(css), css
+
+
+def test_css_scan_tracks_font_face_blocks_between_tokens() -> None:
+    css = (
+        '@font-face { src: url(a.bin); .x { } src: url("b.bin") } url(c.bin) '
+        "@font-face /* { */ ; .y { url(d.bin) @font-face { url(e.bin) } url(f.bin) } url(g.bin) "
+        "} } @font-face \"{\" { { } url(h.bin) } url(i.bin)"
+    )
+    found = embeds_module._scan_css(css)
+    assert found == embeds_module._scan_css_tokens(css)
+    assert [(raw, kind) for raw, kind, _ in found] == [
+        ("a.bin", "font"), ("b.bin", "font"), ("c.bin", "image"), ("d.bin", "font"), ("e.bin", "font"),
+        ("f.bin", "image"), ("g.bin", "image"), ("h.bin", "font"), ("i.bin", "image"),
+    ]
+
+
+_URL_PIECES = [
+    *("http://", "https://", "HTTP://", "https:", "//", "/", "\\", "..", ".", "./", "../", "/./", "/../"),
+    *("?", "#", ";", "@", ":", "a", "b.jpg", "x.com", "[", "]", "::1", "\t", "\n", " ", "%2e"),
+    *("data:", "javascript:", "?q=1", "#frag"),
+    *("//[::1]", "\u00e4", "\uff46", "\u2100"),  # non-ASCII hosts, some changed by NFKC
+]
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["https://news.example.com/a/b.html", "http://news.example.com/a/", "https://ex.com:8080/a;p/b?q=1#f",
+     "HTTPS://Ex.com", "ftp://files.example.com/a", "https://[::1/a", "/relative/base"],
+)
+def test_url_shortcuts_resolve_as_urljoin_does(base: str) -> None:
+    rnd = random.Random(base)
+    resolver = embeds_module._Resolver(base)
+    for _ in range(4000):
+        raw = "".join(rnd.choice(_URL_PIECES) for _ in range(rnd.randint(1, 7)))
+        expected = embeds_module._absolute(raw, base)  # urljoin
+        assert resolver(raw) == expected, raw
+        assert resolver(raw) == expected, raw  # again, from the resolver's memo
+
+
+def test_url_shortcut_shapes() -> None:
+    base = "https://news.example.com/2024/05/17/story/"
+    cases = {
+        "/img/a.jpg?w=300#x": "https://news.example.com/img/a.jpg?w=300",
+        "//cdn.example.net/a.js": "https://cdn.example.net/a.js",
+        "http://other.example/a.css": "http://other.example/a.css",
+        "/img/./a/../b.jpg": "https://news.example.com/img/b.jpg",  # dot segments: urljoin
+        "/img/a.jpg?": "https://news.example.com/img/a.jpg",  # an empty query: urljoin drops the "?"
+        "//cdn.example.net/a;v=2/b.js": "https://cdn.example.net/a;v=2/b.js",
+        "HTTPS://CDN.example.net/x.png": "https://CDN.example.net/x.png",
+    }
+    resolver = embeds_module._Resolver(base)
+    for raw, expected in cases.items():
+        assert resolver(raw) == expected == urljoin(base, raw).split("#")[0]
+
+
+def _reference_page_embeds(tree: etree._Element, url: str, limit: int | None) -> tuple[list[Embed], int]:
+    """page_embeds by visiting every element (the walk before element selection)."""
+    href = next((b.get("href") for b in tree.iter("base") if b.get("href") is not None), None)
+    base = url if href is None else embeds_module._absolute(href, url) or url
+    collector = embeds_module._Collector(url, base, limit)
+    embeds_module._walk(tree, "", collector.add)
+    return collector.result()
+
+
+def _random_page(rnd: random.Random) -> str:
+    def url() -> str:
+        return rnd.choice(["/a.jpg", "b.png", "//cdn.x.com/c.js", "https://o.com/d.css", "../e.gif", "#x"])
+
+    def style() -> str:
+        return rnd.choice(["color:red", f"b:url({url()})", "width:calc(1px)", f"b:image-set('{url()}')"])
+
+    leaves = [
+        lambda: f'<img src="{url()}" srcset="{url()} 1x, {url()} 2x">',
+        lambda: f'<div style="{style()}">t</div>',
+        lambda: f'<link rel="stylesheet" href="{url()}">',
+        lambda: f"<script src='{url()}'></script>",
+        lambda: f"<style>.a{{background:url({url()})}} @font-face{{src:url({url()})}}</style>",
+        lambda: f'<video poster="{url()}"><source src="{url()}"></video>',
+        lambda: f'<base href="{rnd.choice(["/base/", "https://b.example/x/"])}">',
+        lambda: f'<noscript>&lt;img src="{url()}"&gt;</noscript>',
+        lambda: f'<table background="{url()}"><tr><td style="{style()}">x</td></tr></table>',
+        lambda: f'<svg><use href="{url()}"></use></svg><!-- <img src="{url()}"> -->',
+        lambda: f'<p style="{style()}">p</p>' * rnd.randint(1, 12),
+    ]
+
+    def node(depth: int) -> str:
+        if depth > 3 or rnd.random() < 0.4:
+            return rnd.choice(leaves)()
+        tag = rnd.choice(["div", "section", "noscript", "p", "span"])
+        attrs = f' style="{style()}"' if rnd.random() < 0.3 else ""
+        return f"<{tag}{attrs}>" + "".join(node(depth + 1) for _ in range(rnd.randint(0, 5))) + f"</{tag}>"
+
+    body = "".join(node(0) for _ in range(5))
+    return f"<html><head>{rnd.choice(leaves)()}</head><body>{body}</body></html>"
+
+
+def test_selected_elements_give_the_embeds_of_the_full_walk() -> None:
+    rnd = random.Random(7)
+    for _ in range(300):
+        tree = lxml_html.fromstring(_random_page(rnd))
+        subtree = rnd.choice([el for el in tree.iter() if isinstance(el.tag, str)])
+        for root in (tree, subtree):
+            for limit in (None, 3):
+                assert page_embeds(root, PAGE, limit=limit) == _reference_page_embeds(root, PAGE, limit)
+
+
+@pytest.mark.parametrize("others", [3, 40])  # put in place among the selected elements; every element walked
+def test_styled_elements_keep_their_place_in_document_order(others: int) -> None:
+    styled = "".join(f'<p style="background:url(/img/p{i}.png)"></p>' for i in range(others))
+    found = embeds(
+        '<html><body><div style="background: url(/img/div.png)"><span>text</span><img src="/img/first.jpg">'
+        f'</div><section><b style="background:url(/img/b.png)">x</b></section>{styled}<noscript>'
+        '<i style="background:url(/img/ns.png)"></i></noscript><img src="/img/last.jpg"></body></html>'
+    )
+    assert [(e.url.rsplit("/", 1)[-1], e.context) for e in found] == [
+        ("div.png", "@style/url()"),
+        ("first.jpg", "img/@src"),
+        ("b.png", "@style/url()"),
+        *((f"p{i}.png", "@style/url()") for i in range(others)),
+        ("ns.png", "noscript/@style/url()"),
+        ("last.jpg", "img/@src"),
+    ]
+
+
+# -- the inline stylesheet cache ------------------------------------------------------------------------
+
+
+def test_inline_style_cache_is_bounded_and_returns_the_scan() -> None:
+    cache = embeds_module._CssCache(max_entries=4, max_chars=3_000, min_chars=50, max_text_chars=2_000)
+    css = ".hero { background: url('/img/hero.jpg') } @font-face { src: url(/f.woff2) }" + " " * 100
+    first = cache.scan(css)
+    again = cache.scan(css)
+    assert again is first  # kept
+    assert list(first) == embeds_module._scan_css(css)
+    assert (len(cache), cache.chars) == (1, len(css))
+    for i in range(20):
+        cache.scan(f".b{i} {{ background: url(/img/{i}.png) }}" + " " * 50 * (i % 7))
+        assert len(cache) <= 4 and cache.chars <= 3_000
+    assert css not in cache._refs  # evicted: scanned again, the same references
+    assert cache.scan(css) == first
+    cache.clear()
+    assert (len(cache), cache.chars) == (0, 0)
+    cache.scan(".a{background:url(a.png)}")  # too short to keep
+    cache.scan(".a{background:url(a.png)}" + " " * 2_000)  # too long to keep
+    assert (len(cache), cache.chars) == (0, 0)
+
+
+def test_repeated_style_block_resolves_against_each_page() -> None:
+    css = ".masthead { background-image: url('../img/masthead.jpg') } " + "/* theme */ " * 40
+    markup = f"<html><head><style>{css}</style></head><body></body></html>"
+    embeds_module._STYLE_CACHE.clear()
+    first = embeds(markup)
+    assert css in embeds_module._STYLE_CACHE._refs
+    assert first == [Embed("https://news.example.com/2024/05/17/img/masthead.jpg", "image", "style/url()")]
+    assert embeds(markup) == first
+    other = embeds(markup, url="https://news.example.com/section/page.html")
+    assert urls(other) == ["https://news.example.com/img/masthead.jpg"]
