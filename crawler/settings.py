@@ -194,7 +194,7 @@ ARCHIVE_RESOURCES_MAX_TOTAL_BYTES = 0
 # Hosts (and their subdomains) whose resources are never fetched, e.g. ["doubleclick.net"].
 ARCHIVE_RESOURCES_SKIP_HOSTS: list[str] = []
 # Resource fetches in flight at once, crawl-wide (per-host politeness still applies on top).
-ARCHIVE_RESOURCES_CONCURRENCY = 8
+ARCHIVE_RESOURCES_CONCURRENCY = 16
 # How deep stylesheets are followed: 1 = the page's own resources only; 3 = @import, then their url()s.
 ARCHIVE_RESOURCES_MAX_DEPTH = 3
 # Obey each resource host's robots.txt (ROBOTSTXT_OBEY must be on too).
