@@ -9,6 +9,8 @@ import http.server
 import io
 import json
 import re
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -168,7 +170,7 @@ def settings() -> list[str]:
     sizes = {"image": IMAGE_CAP, "stylesheet": 1_000_000, "font": 1_000_000, "script": 1_000_000,
              "icon": 1_000_000, "media": 1_000_000, "other": 1_000_000}
     return [f"ARCHIVE_RESOURCES_MAX_SIZE={json.dumps(sizes)}", "ARCHIVE_RESOURCES_MAX_PER_PAGE=50",
-            "DOWNLOAD_TIMEOUT=20", "ARCHIVE_PACKAGE_ENABLED=False"]
+            "DOWNLOAD_TIMEOUT=20"]
 
 
 def warc_records(paths: list[Path]) -> list[tuple[str, str, dict[str, str], list[tuple[str, str]], str]]:
@@ -267,6 +269,16 @@ def test_page_resources_archived_once_with_provenance(sites, tmp_path):
     assert by_url[cdn.url + "/private/secret.jpg"]["reason"] == "robots.txt disallows it"
     assert by_url[s + "/img/endless.jpg"]["reason"].startswith("too-large")
     assert by_url[s + "/img/bomb.svg"]["reason"].startswith("decompression-bomb")
+    # archive-verify opens every archived image's pointer and reports the pages with images not kept.
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "archive-verify", "res1", "-s", f"ARCHIVE_URI={archive}"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    archived_images = sum(1 for r in articles.values() for i in r["images"] if i["archived"])
+    assert f"ok     {archived_images} archived image pointers open their records" in proc.stdout
+    note = next(line for line in proc.stdout.splitlines() if line.startswith("note"))
+    assert note.startswith("note   1 page with images not archived:")
+    for reason in ("1 status 404", "1 robots.txt disallows it", "1 too-large", "1 decompression-bomb"):
+        assert reason in note, note
     # Resources never become article records.
     assert set(articles) == {s + "/news/a.html", s + "/news/b.html", s + "/news/c.html"}
 

@@ -82,3 +82,20 @@ def test_rejection_names_the_field() -> None:
     record["published"] = "yesterday"
     with pytest.raises(SchemaError, match="^published: "):
         validate_article(record)
+
+
+def test_schema_version_1_records_still_validate():
+    """Records written before schema version 2 (images without archived/warc/reason) stay valid."""
+    # A record as version 1 wrote it: today's record without the version 2 image fields.
+    record = next(r for r in _records() if r["images"])
+    assert record["schema_version"] == 2
+    validate_article(record)
+    record["schema_version"] = 1
+    record["images"] = [{"url": i["url"], "caption": i["caption"]} for i in record["images"]]
+    assert record["schema_version"] == 1 and "archived" not in record["images"][0]
+    validate_article(record)
+    # Version 2 fields are checked when present: a pointer without its record id is refused.
+    record["images"][0].update(archived=True, warc={"file": "x.warc.gz", "offset": 0, "length": 10}, reason=None)
+    record["schema_version"] = 2
+    with pytest.raises(SchemaError):
+        validate_article(record)

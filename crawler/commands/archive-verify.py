@@ -86,7 +86,8 @@ def verify_crawl(
             report.ok(f"{report.images_archived} archived image pointers open their records")
         if report.images_missing:
             reasons = ", ".join(f"{n} {why}" for why, n in sorted(report.images_missing.items(), key=lambda kv: -kv[1]))
-            report.lines.append(f"note   {report.pages_missing_images} pages have images not archived: {reasons}")
+            pages = report.pages_missing_images
+            report.lines.append(f"note   {pages} page{'' if pages == 1 else 's'} with images not archived: {reasons}")
     check_cdxj(cdxj, captures, report)
 
 
