@@ -6,6 +6,14 @@ every exchange, opens each file with a ``warcinfo`` record and rotates to a
 new file once ``max_size`` bytes are reached.  Finished files are handed to a
 callback (the storage backend).  Digests (WARC-Block-Digest and
 WARC-Payload-Digest) are computed by warcio.
+
+An exchange recorded on the wire (``HttpExchange.raw_request``/``raw_response``,
+from :mod:`crawler.wire`) is written byte for byte: the request record's block is
+the bytes sent, the response record's block the bytes received (status line, header
+block and body with its transfer and content codings).  Its ``WARC-Payload-Digest``
+is the digest of the de-chunked payload (the WARC spec; ``HttpExchange.payload_digest``),
+not of the block's still-chunked bytes.  Other exchanges are rebuilt from the parsed
+response (:func:`stored_headers`).
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -35,8 +43,8 @@ from archive.keys import slug
 
 logger = logging.getLogger(__name__)
 
-# Headers describing the transfer, not the payload: the body we store is
-# already de-chunked, so the header is renamed (as Browsertrix and warcprox
+# Headers describing the transfer, not the payload: the body of a rebuilt exchange
+# (not recorded on the wire) is already de-chunked, so the header is renamed (as Browsertrix and warcprox
 # do) to keep readers from de-chunking it again.
 _RENAMED_HEADERS = {"transfer-encoding": "X-Orig-Transfer-Encoding"}
 
@@ -74,7 +82,15 @@ class HttpExchange:
     # WARC-Truncated reason when the body is incomplete: "length", "time", "disconnect", "unspecified".
     truncated: str | None = None
     # payload_digest(body) when the caller has it already (saves warcio a pass over the body).
+    # With raw_response it is required: the digest of the de-chunked payload (= body).
     payload_digest: str | None = None
+    # The bytes as they crossed the connection (crawler.wire), when recorded: each a seekable
+    # binary file holding exactly the bytes sent / received for this exchange.
+    raw_request: IO[bytes] | None = None
+    raw_response: IO[bytes] | None = None
+    # WARC-Protocol values (http/1.1, tls/1.3) and WARC-Cipher-Suite of a recorded exchange.
+    warc_protocols: list[str] | None = None
+    cipher_suite: str | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +263,8 @@ class RotatingWarcWriter:
                 self._open()
             assert self._writer is not None and self._fh is not None and self._filename is not None
             date = warc_date(ex.date)
+            if ex.raw_response is not None and ex.raw_request is not None:
+                return self._write_raw_exchange_locked(ex, date, revisit_of)
 
             resp_headers = StatusAndHeaders(
                 status_line(ex.status),
@@ -286,7 +304,6 @@ class RotatingWarcWriter:
                     warc_headers_dict=warc_headers,
                 )
             response_id = response.rec_headers.get_header("WARC-Record-ID")
-
             req_headers = StatusAndHeaders(
                 request_line(ex.method, ex.url),
                 _with_host(ex.url, ex.request_headers),
@@ -301,24 +318,85 @@ class RotatingWarcWriter:
                 warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
             )
 
-            offset = self._fh.tell()
-            self._writer.write_record(response)
-            length = self._fh.tell() - offset
-            self._writer.write_record(request)
-            self._fh.flush()
-            self.records += 2
-            pointer = RecordPointer(
-                self._filename,
-                response_id,
-                offset,
-                length,
-                date=date,
-                payload_digest=response.rec_headers.get_header("WARC-Payload-Digest") or "",
-                record_type=response.rec_type,
+            return self._write_pair_locked(response, request, date)
+
+    def _write_pair_locked(self, response: Any, request: Any, date: str) -> RecordPointer:
+        assert self._writer is not None and self._fh is not None and self._filename is not None
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        offset = self._fh.tell()
+        self._writer.write_record(response)
+        length = self._fh.tell() - offset
+        self._writer.write_record(request)
+        self._fh.flush()
+        self.records += 2
+        pointer = RecordPointer(
+            self._filename,
+            response_id,
+            offset,
+            length,
+            date=date,
+            payload_digest=response.rec_headers.get_header("WARC-Payload-Digest") or "",
+            record_type=response.rec_type,
+        )
+        if self._fh.tell() >= self.max_size:
+            self._close_locked()
+        return pointer
+
+    def _write_raw_exchange_locked(self, ex: HttpExchange, date: str, revisit_of: RevisitOf | None) -> RecordPointer:
+        """Records whose HTTP blocks are the bytes of the connection (see module docstring)."""
+        assert self._writer is not None and ex.raw_response is not None and ex.raw_request is not None
+        if revisit_of is None and not ex.payload_digest:
+            raise ValueError("a raw exchange needs its payload digest (of the de-chunked payload)")
+        resp_head, resp_body_len = split_http_head(ex.raw_response)
+        warc_headers = {"WARC-Date": date}
+        if ex.ip_address:
+            warc_headers["WARC-IP-Address"] = ex.ip_address
+        if ex.truncated:
+            warc_headers["WARC-Truncated"] = ex.truncated
+        if ex.cipher_suite:
+            warc_headers["WARC-Cipher-Suite"] = ex.cipher_suite
+        if revisit_of is not None:
+            warc_headers["WARC-Refers-To"] = revisit_of.record_id
+            response = self._writer.create_revisit_record(
+                ex.url,
+                revisit_of.digest,
+                revisit_of.uri,
+                revisit_of.date,
+                http_headers=RawHttpHead(resp_head),
+                warc_headers_dict=warc_headers,
             )
-            if self._fh.tell() >= self.max_size:
-                self._close_locked()
-            return pointer
+            if revisit_of.not_modified:
+                response.rec_headers.replace_header(
+                    "WARC-Profile", "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+                )
+        else:
+            warc_headers["WARC-Payload-Digest"] = ex.payload_digest or ""
+            response = self._writer.create_warc_record(
+                ex.url,
+                "response",
+                payload=ex.raw_response,
+                length=resp_body_len,
+                http_headers=RawHttpHead(resp_head),
+                warc_headers_dict=warc_headers,
+            )
+        for protocol in ex.warc_protocols or ["http/1.1"]:
+            response.rec_headers.add_header("WARC-Protocol", protocol)
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+
+        req_head, req_body_len = split_http_head(ex.raw_request)
+        request = self._writer.create_warc_record(
+            ex.url,
+            "request",
+            payload=ex.raw_request,
+            length=req_body_len,
+            http_headers=RawHttpHead(req_head, is_http_request=True),
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": response_id},
+        )
+        for protocol in ex.warc_protocols or ["http/1.1"]:
+            request.rec_headers.add_header("WARC-Protocol", protocol)
+        if ex.cipher_suite:
+            request.rec_headers.add_header("WARC-Cipher-Suite", ex.cipher_suite)
+        return self._write_pair_locked(response, request, date)
 
     def write_metadata(self, url: str, concurrent_to: str | None, fields: list[tuple[str, str]]) -> RecordPointer:
         """A ``metadata`` record (application/warc-fields) about the capture ``concurrent_to``.
@@ -326,18 +404,22 @@ class RotatingWarcWriter:
         Without ``concurrent_to`` it describes a fetch of ``url`` that produced no
         response record (the fields say why).
         """
+        body = "".join(f"{k}: {v}\r\n" for k, v in fields if v not in (None, "")).encode("utf-8")
+        return self.write_metadata_block(url, concurrent_to, "application/warc-fields", body)
+
+    def write_metadata_block(self, url: str, concurrent_to: str | None, content_type: str, body: bytes) -> RecordPointer:
+        """A ``metadata`` record holding ``body`` (of ``content_type``) about the capture ``concurrent_to``."""
         with self._lock:
             if self._fh is None:
                 self._open()
             assert self._writer is not None and self._fh is not None and self._filename is not None
-            body = "".join(f"{k}: {v}\r\n" for k, v in fields if v not in (None, "")).encode("utf-8")
             date = warc_date()
             record = self._writer.create_warc_record(
                 url,
                 "metadata",
                 payload=io.BytesIO(body),
                 length=len(body),
-                warc_content_type="application/warc-fields",
+                warc_content_type=content_type,
                 warc_headers_dict={"WARC-Date": date, **({"WARC-Concurrent-To": concurrent_to} if concurrent_to else {})},
             )
             offset = self._fh.tell()
@@ -349,6 +431,140 @@ class RotatingWarcWriter:
             if self._fh.tell() >= self.max_size:
                 self._close_locked()
             return pointer
+
+
+class RawHttpHead(StatusAndHeaders):  # type: ignore[misc]
+    """An HTTP head (status or request line and header block, with its blank line) written as given.
+
+    Parsed for readers of the object (``get_header``, ``statusline``); warcio writes
+    ``headers_buff``, which :meth:`compute_headers_buffer` leaves as the bytes received.
+    """
+
+    def __init__(self, raw: bytes, is_http_request: bool = False) -> None:
+        text = raw.decode("latin-1")
+        lines = text.replace("\r\n", "\n").split("\n")
+        first = lines[0] if lines else ""
+        protocol, _, statusline = first.partition(" ")
+        if is_http_request:
+            protocol, statusline = "", first
+        headers: list[tuple[str, str]] = []
+        for line in lines[1:]:
+            if not line:
+                break
+            if line[0] in " \t" and headers:
+                name, value = headers[-1]
+                headers[-1] = (name, value + " " + line.strip())
+            elif ":" in line:
+                name, _, value = line.partition(":")
+                headers.append((name, value.strip()))
+        super().__init__(statusline, headers, protocol=protocol, is_http_request=is_http_request)
+        self.headers_buff = raw
+
+    def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        """Keep the bytes as received (warcio would re-serialise the parsed headers)."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def split_http_head(stream: IO[bytes], chunk: int = 65536) -> tuple[bytes, int]:
+    """Read an HTTP message's head (through its blank line) from the start of ``stream``.
+
+    Returns the head's bytes and the length of what follows; ``stream`` is left at the
+    start of the body.  Lines may end in CRLF or a bare LF (Twisted accepts both); a
+    message cut before its blank line is all head.
+    """
+    stream.seek(0, 2)
+    total = stream.tell()
+    stream.seek(0)
+    buf = b""
+    while True:
+        data = stream.read(chunk)
+        buf += data
+        end = _head_end(buf)
+        if end is not None or not data:
+            break
+    if end is None:
+        end = len(buf)
+    stream.seek(end)
+    return buf[:end], total - end
+
+
+def _head_end(buf: bytes) -> int | None:
+    pos = 0
+    while True:
+        nl = buf.find(b"\n", pos)
+        if nl < 0:
+            return None
+        if buf.startswith(b"\r\n", nl + 1):
+            return nl + 3
+        if buf.startswith(b"\n", nl + 1):
+            return nl + 2
+        pos = nl + 1
+
+
+def dechunk(data: bytes) -> tuple[bytes, bool]:
+    """The payload of a chunked body (extensions and trailer dropped) and whether it was complete."""
+    out = bytearray()
+    pos = 0
+    while True:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            return bytes(out), False
+        size_field = data[pos:nl].split(b";", 1)[0].strip()
+        try:
+            size = int(size_field, 16)
+        except ValueError:
+            return bytes(out), False
+        pos = nl + 1
+        if size == 0:
+            return bytes(out), True
+        out += data[pos:pos + size]
+        if pos + size > len(data):
+            return bytes(out), False
+        pos += size
+        if data.startswith(b"\r\n", pos):
+            pos += 2
+        elif data.startswith(b"\n", pos):
+            pos += 1
+
+
+def dechunked_payload_digest(stream: Any, bufsize: int = 65536) -> tuple[str, bool]:
+    """WARC-Payload-Digest of a chunked body read from ``stream`` (de-chunked: sizes, extensions
+    and trailer dropped, as the WARC spec defines the payload), and whether the body was complete.
+
+    warcio 1.8 digests the still-chunked bytes instead (warcio issues #74, #75) and its
+    de-chunker stops at a trailer; this one reads ``stream`` with ``readline``/``read`` only.
+    """
+    digester = hashlib.sha1()
+    complete = False
+    while True:
+        line = stream.readline(8192)
+        if not line:
+            break
+        try:
+            size = int(line.split(b";", 1)[0].strip(), 16)
+        except ValueError:
+            break
+        if size == 0:
+            complete = True
+            break
+        while size > 0:
+            data = stream.read(min(size, bufsize))
+            if not data:
+                break
+            digester.update(data)
+            size -= len(data)
+        if size > 0:
+            break
+        stream.readline(8192)  # the CRLF ending the chunk
+    return "sha1:" + base64.b32encode(digester.digest()).decode("ascii"), complete
+
+
+def is_chunked(http_headers: Any) -> bool:
+    """Does a warcio StatusAndHeaders say the body is in chunked transfer coding?"""
+    value = http_headers.get_header("Transfer-Encoding") if http_headers else None
+    return isinstance(value, str) and value.split(",")[-1].strip().lower() == "chunked"
 
 
 def stored_headers(headers: Iterable[tuple[str, str]], body_length: int) -> list[tuple[str, str]]:

@@ -107,6 +107,10 @@ class WarcRecorder:
         """Write a metadata record (awaited)."""
         return await self.io.run(self.writer.write_metadata, url, concurrent_to, fields)
 
+    async def record_metadata_block(self, url: str, concurrent_to: str | None, content_type: str, body: bytes) -> RecordPointer:
+        """Write a metadata record with a block of another content type (a PEM certificate chain)."""
+        return await self.io.run(self.writer.write_metadata_block, url, concurrent_to, content_type, body)
+
     def post_metadata(self, url: str, concurrent_to: str | None, fields: list[tuple[str, str]], done: Done) -> None:
         """Write a metadata record without waiting; ``done(error)`` runs on the reactor thread."""
         self.io.post(self.writer.write_metadata, url, concurrent_to, fields, done=done)

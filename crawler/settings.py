@@ -136,6 +136,15 @@ ARCHIVE_IO_THREAD = True
 # Directory where WARC files are written while open (suffix .open); empty
 # means inside the archive for local storage.
 ARCHIVE_WARC_TEMP_DIR = ""
+# HTTP/1.x exchanges are fetched by a recording download handler (crawler.wire) that keeps
+# the bytes written to and read from each connection (after TLS); the WARC request and
+# response records carry them unchanged. Each direction of an exchange is held in memory up
+# to this many bytes, then spooled to a temporary file.
+ARCHIVE_WIRE_SPOOL_BYTES = 1024 * 1024
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.wire.RecordingHTTP11DownloadHandler",
+    "https": "crawler.wire.RecordingHTTP11DownloadHandler",
+}
 # Operator (person or institution) recorded in warcinfo.
 ARCHIVE_OPERATOR = ""
 # Write the article JSON records.

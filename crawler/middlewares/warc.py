@@ -6,6 +6,13 @@ each request as it is sent and each response as it was received: compressed
 bodies with their Content-Encoding, 3xx responses before they are followed,
 4xx/5xx responses before they are retried, robots.txt, sitemaps and feeds.
 
+The records' HTTP blocks are the bytes that crossed the connection when the
+recording download handler (:mod:`crawler.wire`) kept them — it puts them in
+``request.meta["_wire"]``, popped here and released once written — with
+``WARC-Protocol``, ``WARC-Cipher-Suite`` and, once per host and port, the
+server's certificate chain (a ``metadata`` record, ``application/x-pem-file``).
+Other exchanges (HTTP/2, other handlers) are rebuilt from the parsed Response.
+
 The pointer to the response record (file, record id, offset, length) is put
 in ``request.meta["warc"]`` for the item pipelines.
 
@@ -41,7 +48,8 @@ Settings read: ``ARCHIVE_WARC_ENABLED``, ``ARCHIVE_WARC_METADATA``,
 ``HTTPERROR_ALLOWED_CODES``, ``HTTPERROR_ALLOW_ALL``, ``REDIRECT_ENABLED``.
 Stats: ``archive/warc/records``, ``archive/warc/exchanges``,
 ``archive/warc/responses``, ``archive/warc/revisits``, ``archive/warc/metadata``,
-``archive/warc/errors``, ``archive/warc/failed_fetches``.
+``archive/warc/errors``, ``archive/warc/failed_fetches``, ``archive/warc/wire_exchanges``,
+``archive/warc/certificates``.
 """
 
 from __future__ import annotations
@@ -54,9 +62,12 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.httpobj import urlparse_cached
 
 from archive.warcwriter import HttpExchange, RevisitOf, payload_digest
 from crawler.extensions.archive import ArchiveExtension
+from crawler.wire import META_KEY as WIRE_META_KEY
+from crawler.wire import SECRET_REQUEST_HEADERS, WireCapture, without_secret_headers
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -87,6 +98,7 @@ class WarcCaptureMiddleware:
         self.allowed_codes = {int(code) for code in settings.getlist("HTTPERROR_ALLOWED_CODES")}
         self.allow_all = settings.getbool("HTTPERROR_ALLOW_ALL")
         self.redirects = settings.getbool("REDIRECT_ENABLED")
+        self.certificates_recorded: set[tuple[str, int]] = set()
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
 
@@ -113,6 +125,7 @@ class WarcCaptureMiddleware:
         return cls(crawler, archive)
 
     def process_request(self, request: Request) -> None:
+        _close_wire(request.meta.pop(WIRE_META_KEY, None))  # left by an earlier attempt
         request.meta.setdefault("warc_request_time", datetime.now(UTC))
         request.meta.pop("fetch_headers", None)  # left by an earlier attempt (retries copy meta)
         request.meta.pop("fetch_bytes", None)
@@ -120,9 +133,18 @@ class WarcCaptureMiddleware:
 
     async def process_response(self, request: Request, response: Response) -> Response:
         archive = self.archive
+        wire: WireCapture | None = request.meta.pop(WIRE_META_KEY, None)
         if archive.closed or "cached" in response.flags:
             # A response from Scrapy's HTTP cache was not exchanged with the server now.
+            _close_wire(wire)
             return response
+        try:
+            return await self._record(request, response, wire)
+        finally:
+            _close_wire(wire)
+
+    async def _record(self, request: Request, response: Response, wire: WireCapture | None) -> Response:
+        archive = self.archive
         exchange = HttpExchange(
             url=request.url,
             method=request.method,
@@ -136,6 +158,18 @@ class WarcCaptureMiddleware:
             date=request.meta.pop("warc_request_time", None) or datetime.now(UTC),
             truncated="disconnect" if "dataloss" in response.flags else None,
         )
+        # The crawl's proxy credentials never go into a WARC (rebuilt or recorded request).
+        exchange.request_headers = [(n, v) for n, v in exchange.request_headers
+                                    if n.lower().encode("latin-1") not in SECRET_REQUEST_HEADERS]
+        if wire is not None and wire.received_length:
+            # The bytes of the connection (crawler.wire): the records carry them unchanged.
+            self.stats.inc_value("archive/warc/wire_exchanges")
+            exchange.raw_request = without_secret_headers(wire.sent)
+            exchange.raw_response = wire.received
+            exchange.warc_protocols = wire.warc_protocols()
+            exchange.cipher_suite = wire.cipher_suite
+        else:
+            wire = None
         request.meta.pop("fetch_headers", None)
         request.meta.pop("fetch_bytes", None)
         request.meta["warc_fetched_at"] = exchange.date
@@ -192,7 +226,28 @@ class WarcCaptureMiddleware:
                 )
         self.stats.inc_value("archive/warc/exchanges")
         self.stats.inc_value("archive/warc/records", records)
+        if wire is not None and wire.cert_chain_pem:
+            await self._record_certificates(request, wire, pointer.record_id)
         return response
+
+    async def _record_certificates(self, request: Request, wire: WireCapture, concurrent_to: str) -> None:
+        """The server's certificate chain (PEM) in a metadata record, once per host and port in a crawl."""
+        parts = urlparse_cached(request)
+        key = (parts.hostname or "", parts.port or 443)
+        if key in self.certificates_recorded or not wire.cert_chain_pem:
+            return
+        self.certificates_recorded.add(key)
+        try:
+            await self.archive.recorder.record_metadata_block(
+                request.url, concurrent_to, "application/x-pem-file", wire.cert_chain_pem.encode("ascii")
+            )
+        except OSError as exc:
+            self.stats.inc_value("archive/warc/errors")
+            logger.error("Could not write the certificate chain of %s: %s", request.url, exc)
+            return
+        self.stats.inc_value("archive/warc/certificates")
+        self.stats.inc_value("archive/warc/metadata")
+        self.stats.inc_value("archive/warc/records")
 
     async def process_exception(self, request: Request, exception: Exception) -> None:
         """A fetch attempt that produced no response: a metadata record saying why."""
@@ -249,6 +304,11 @@ class WarcCaptureMiddleware:
             if followed:
                 return False
         return 200 <= status < 300 or allowed
+
+
+def _close_wire(wire: WireCapture | None) -> None:
+    if wire is not None:
+        wire.close()
 
 
 def _header(response: Response, name: bytes) -> str | None:
