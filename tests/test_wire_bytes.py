@@ -378,6 +378,8 @@ def test_https_records_protocol_cipher_and_certificate(https_run):
     certs = [r for r in records if r.type == "metadata" and r.headers.get("Content-Type") == ["application/x-pem-file"]]
     assert len(certs) == 1  # once per host
     assert certs[0].block == pem
+    port = server.url.rstrip("/").rsplit(":", 1)[1]
+    assert certs[0].uri == f"urn:x-tls-certificate-chain:https://127.0.0.1:{port}"  # never a page's URI
 
 
 def _free_port() -> int:
@@ -386,28 +388,60 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_pywb_replays_chunked_and_gzip_pages(http_run, tmp_path):
-    server, result, _records = http_run
-    tools = tools_bin()
-    root = tmp_path / "pywb"
-    subprocess.run([str(tools / "wb-manager"), "init", "wire"], cwd=root.mkdir() or root, check=True,
-                   capture_output=True)
-    subprocess.run([str(tools / "wb-manager"), "add", "wire", *map(str, result.warc_paths())], cwd=root,
-                   check=True, capture_output=True)
-    port = _free_port()
-    log = open(root / "wayback.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([str(tools / "wayback"), "-b", "127.0.0.1", "-p", str(port)], cwd=root,
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
+class _Wayback:
+    """pywb's wayback on a free port over a collection "wire" of the crawl's WARCs (its log in a file)."""
+
+    def __init__(self, result: CrawlResult, root: Path) -> None:
+        tools = tools_bin()
+        root.mkdir()
+        subprocess.run([str(tools / "wb-manager"), "init", "wire"], cwd=root, check=True, capture_output=True)
+        subprocess.run([str(tools / "wb-manager"), "add", "wire", *map(str, result.warc_paths())], cwd=root,
+                       check=True, capture_output=True)
+        port = _free_port()
+        self.root = root
+        self.log = open(root / "wayback.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen([str(tools / "wayback"), "-b", "127.0.0.1", "-p", str(port)], cwd=root,
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/", timeout=2)
-                break
+                urllib.request.urlopen(self.base + "/", timeout=2)
+                return
             except Exception:  # noqa: BLE001 - not up yet
                 time.sleep(0.2)
-        else:
-            pytest.fail("pywb did not start: " + (root / "wayback.log").read_text("utf-8", "replace")[-3000:])
+        self.close()
+        pytest.fail("pywb did not start: " + (root / "wayback.log").read_text("utf-8", "replace")[-3000:])
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+
+def test_pywb_replays_https_pages(https_run, tmp_path):
+    """Pages fetched over TLS replay with the body the server sent inside TLS."""
+    server, result, records, _pem, _version = https_run
+    wayback = _Wayback(result, tmp_path / "pywb")
+    replayed = 0
+    try:
+        for ex in server.log:
+            head, _, body = ex.sent.partition(b"\r\n\r\n")
+            status_line = head.split(b"\r\n", 1)[0]
+            if not status_line.startswith(b"HTTP/1.1 200") or b"chunked" in head.lower() or b"gzip" in head.lower():
+                continue
+            with urllib.request.urlopen(f"{wayback.base}/wire/2id_/{server.url.rstrip('/')}{ex.path}", timeout=10) as resp:
+                assert resp.read() == body, ex.path
+            replayed += 1
+    finally:
+        wayback.close()
+    assert replayed >= 2 and server.url.startswith("https://")
+
+
+def test_pywb_replays_chunked_and_gzip_pages(http_run, tmp_path):
+    server, result, _records = http_run
+    wayback = _Wayback(result, tmp_path / "pywb")
+    try:
+        base = wayback.base
         origin = server.url.rstrip("/")
         with urllib.request.urlopen(f"{base}/wire/2id_/{origin}/chunked", timeout=10) as resp:
             body = resp.read()
@@ -421,9 +455,7 @@ def test_pywb_replays_chunked_and_gzip_pages(http_run, tmp_path):
             encoding = resp.headers.get("Content-Encoding")
         assert (gzip.decompress(raw) if encoding == "gzip" else raw) == GZIP_HTML
     finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+        wayback.close()
 
 
 # -- units: the writer's raw path, de-chunking, cipher names ----------------------------------

@@ -238,8 +238,11 @@ class WarcCaptureMiddleware:
             return
         self.certificates_recorded.add(key)
         try:
+            # Its own URI (as Browsertrix names its urn:view:/urn:text: records), not the page's: a replay
+            # tool that indexes metadata records must never serve the chain in place of the page.
             await self.archive.recorder.record_metadata_block(
-                request.url, concurrent_to, "application/x-pem-file", wire.cert_chain_pem.encode("ascii")
+                f"urn:x-tls-certificate-chain:{parts.scheme}://{key[0]}:{key[1]}", concurrent_to,
+                "application/x-pem-file", wire.cert_chain_pem.encode("ascii"),
             )
         except OSError as exc:
             self.stats.inc_value("archive/warc/errors")
