@@ -206,6 +206,8 @@ ARCHIVE_RESOURCES_SKIP_HOSTS: list[str] = []
 ARCHIVE_RESOURCES_CONCURRENCY = 16
 # How deep stylesheets are followed: 1 = the page's own resources only; 3 = @import, then their url()s.
 ARCHIVE_RESOURCES_MAX_DEPTH = 3
+# Resource outcomes kept in memory (least recently used forgotten first; a forgotten one needed again is re-fetched).
+ARCHIVE_RESOURCES_REMEMBER = 100_000
 # Obey each resource host's robots.txt (ROBOTSTXT_OBEY must be on too).
 ARCHIVE_RESOURCES_OBEY_ROBOTS = True
 

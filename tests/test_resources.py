@@ -293,3 +293,17 @@ def test_second_crawl_writes_revisits_for_unchanged_resources(sites, tmp_path):
     assert second.stats.get("resources/revisits", 0) >= 10, {k: v for k, v in second.stats.items() if k.startswith("resources/")}
     revisits = {uri for rtype, uri, *_ in warc_records(second.warc_paths()) if rtype == "revisit"}
     assert site.url + "/css/site.css" in revisits and site.url + "/img/logo.png" in revisits
+
+
+def test_forgotten_outcomes_bound_memory_and_lose_nothing(sites, tmp_path):
+    """With room for 2 outcomes, older ones are forgotten (counted) and a resource needed again is fetched
+    again: memory stays bounded, every page still gets its resources' outcomes."""
+    site, _cdn = sites
+    result = run_crawl(tmp_path / "archive", [f"url={site.url}/"], [*settings(), "ARCHIVE_RESOURCES_REMEMBER=2"],
+                       crawl_id="lru")
+    assert result.returncode == 0, result.log[-3000:]
+    assert result.stats["resources/forgotten"] > 0
+    assert site.hits["/css/site.css"] >= 1 and site.hits["/img/logo.png"] >= 1
+    articles = {r["url"]: r for _, r in result.articles()}
+    b = {i["url"]: i for i in articles[site.url + "/news/b.html"]["images"]}
+    assert b[site.url + "/img/photo-b.jpg"]["archived"] is True

@@ -17,8 +17,11 @@ middleware then fetches them for the pages ``ARCHIVE_RESOURCES_PAGES`` names
 * on any host (``allow_offsite``: CDNs and image services are part of the page),
   except ``ARCHIVE_RESOURCES_SKIP_HOSTS``;
 * once per crawl: a URL another page already fetched (or is fetching) is not
-  fetched again; across crawls an unchanged body is a ``revisit`` record (the
-  WARC middleware's payload-digest dedup);
+  fetched again — among the ``ARCHIVE_RESOURCES_REMEMBER`` most recently used
+  resources, so memory stays bounded on long crawls (shared stylesheets and logos
+  stay remembered; a photo forgotten and needed again is fetched again and
+  written as a revisit); across crawls an unchanged body is a ``revisit`` record
+  (the WARC middleware's payload-digest dedup);
 * never as a link to follow, never into article JSON; at most
   ``ARCHIVE_RESOURCES_CONCURRENCY`` in flight crawl-wide, outside Scrapy's
   scheduler, so they never hold back the pages' own requests, which the page's
@@ -39,18 +42,20 @@ Settings read: ``ARCHIVE_RESOURCES_ENABLED``, ``ARCHIVE_RESOURCES_PAGES``,
 ``ARCHIVE_RESOURCES_KINDS``, ``ARCHIVE_RESOURCES_MAX_SIZE``,
 ``ARCHIVE_RESOURCES_MAX_TOTAL_BYTES``, ``ARCHIVE_RESOURCES_SKIP_HOSTS``,
 ``ARCHIVE_RESOURCES_CONCURRENCY``, ``ARCHIVE_RESOURCES_MAX_DEPTH``,
-``ARCHIVE_RESOURCES_OBEY_ROBOTS``, ``ROBOTSTXT_OBEY``.
+``ARCHIVE_RESOURCES_OBEY_ROBOTS``, ``ARCHIVE_RESOURCES_REMEMBER``, ``ROBOTSTXT_OBEY``.
 Stats: ``resources/requested``, ``resources/archived``, ``resources/revisits``,
 ``resources/bytes``, ``resources/shared`` (settled by an earlier page),
 ``resources/failed/{reason}`` (``status``, ``too_large``, ``timeout``, ``connection``, ...),
 ``resources/skipped/{reason}`` (``robots``, ``host``, ``kind``, ``total_bytes``),
-``resources/capped_pages`` (pages with more embeds than ``ARCHIVE_RESOURCES_MAX_PER_PAGE``).
+``resources/capped_pages`` (pages with more embeds than ``ARCHIVE_RESOURCES_MAX_PER_PAGE``),
+``resources/forgotten`` (outcomes dropped from memory, ``ARCHIVE_RESOURCES_REMEMBER``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -124,7 +129,10 @@ class PageResourcesMiddleware:
         if unknown:
             raise ValueError(f"ARCHIVE_RESOURCES_KINDS: unknown kind(s) {sorted(unknown)}; use some of {list(KINDS)}")
         # URL -> its outcome, or the future of a fetch in progress (once per crawl).
-        self._results: dict[str, ResourceResult | asyncio.Future[ResourceResult]] = {}
+        # The most recently used ARCHIVE_RESOURCES_REMEMBER outcomes (an LRU): memory stays bounded on
+        # crawls of millions of pages; a resource forgotten and needed again is fetched again (a revisit).
+        self._results: OrderedDict[str, ResourceResult | asyncio.Future[ResourceResult]] = OrderedDict()
+        self.remember = max(1, s.getint("ARCHIVE_RESOURCES_REMEMBER"))
         self._slots: asyncio.Semaphore | None = None
         self._total_bytes = 0
 
@@ -181,6 +189,7 @@ class PageResourcesMiddleware:
                 continue
             known = self._results.get(url)
             if known is not None:
+                self._results.move_to_end(url)
                 self.stats.inc_value("resources/shared")
                 if isinstance(known, ResourceResult):
                     urls.append(url)
@@ -206,9 +215,20 @@ class PageResourcesMiddleware:
             logger.error("Page resource %s (from %s) could not be fetched: %r", url, via, exc)
             outcome = ResourceResult(False, reason=f"error: {type(exc).__name__}")
             self.stats.inc_value("resources/failed/error")
-        self._results[url] = outcome
+        if url in self._results:
+            self._results[url] = outcome
+        self._forget()
         future.set_result(outcome)
         return outcome
+
+    def _forget(self) -> None:
+        """Drop the least recently used settled outcomes beyond ``ARCHIVE_RESOURCES_REMEMBER``."""
+        while len(self._results) > self.remember:
+            url, oldest = next(iter(self._results.items()))
+            if not isinstance(oldest, ResourceResult):
+                break  # a fetch in progress is never forgotten; it settles soon
+            del self._results[url]
+            self.stats.inc_value("resources/forgotten")
 
     def _skip(self, url: str, kind: str) -> str | None:
         if kind not in self.kinds:
