@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
@@ -113,17 +114,21 @@ def check_warc(path: Path, report: Report) -> list[tuple[str, int, str]]:
     return captures
 
 
+def open_pointer(ptr: dict, warc_dir: Path) -> Any:
+    """The WARC record a JSON pointer (file, offset, length) opens."""
+    with open(warc_dir / ptr["file"], "rb") as fh:
+        fh.seek(ptr["offset"])
+        chunk = fh.read(ptr["length"])
+    return next(iter(ArchiveIterator(io.BytesIO(chunk))))
+
+
 def check_pointer(record: dict, warc_dir: Path, report: Report) -> None:
     ptr = record.get("warc")
     url = record.get("url")
     if not ptr:
         return
-    path = warc_dir / ptr["file"]
     try:
-        with open(path, "rb") as fh:
-            fh.seek(ptr["offset"])
-            chunk = fh.read(ptr["length"])
-        rec = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+        rec = open_pointer(ptr, warc_dir)
     except Exception as exc:
         report.fault(f"article {record.get('id')}: warc pointer {ptr['file']}@{ptr['offset']} unreadable ({exc})")
         return
@@ -141,10 +146,7 @@ def check_image_pointer(article_id: str, image: dict, warc_dir: Path, report: Re
     """An article image's ``warc`` pointer opens a response or revisit record (of the image, or of its redirect target)."""
     ptr = image["warc"]
     try:
-        with open(warc_dir / ptr["file"], "rb") as fh:
-            fh.seek(ptr["offset"])
-            chunk = fh.read(ptr["length"])
-        rec = next(iter(ArchiveIterator(io.BytesIO(chunk))))
+        rec = open_pointer(ptr, warc_dir)
     except Exception as exc:
         report.fault(f"article {article_id}: image pointer {ptr['file']}@{ptr['offset']} unreadable ({exc})")
         return

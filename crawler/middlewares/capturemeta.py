@@ -85,15 +85,20 @@ class CaptureMetadataMiddleware:
         revisit = response.meta.get("warc_revisit")
         outlinks = [] if revisit else list(response.meta.get("outlinks") or ())
         embeds = [] if revisit else list(response.meta.get("embeds") or ())
-        url = response.url
-        stats = self.stats
+        post_counted_metadata(self.archive, self.stats, response.url, record_id,
+                              capture_fields(request, response, outlinks, embeds))
 
-        def done(error: BaseException | None) -> None:
-            if error is not None:
-                stats.inc_value("archive/warc/errors")
-                logger.error("Could not write the WARC metadata record of %s: %s", url, error)
-                return
-            stats.inc_value("archive/warc/metadata")
-            stats.inc_value("archive/warc/records")
 
-        self.archive.recorder.post_metadata(url, record_id, capture_fields(request, response, outlinks, embeds), done)
+def post_counted_metadata(archive: ArchiveExtension, stats: Any, url: str, record_id: str,
+                          fields: list[tuple[str, str]]) -> None:
+    """Queue a capture's metadata record without waiting; count it (or the error, logged with the URL) once written."""
+
+    def done(error: BaseException | None) -> None:
+        if error is not None:
+            stats.inc_value("archive/warc/errors")
+            logger.error("Could not write the WARC metadata record of %s: %s", url, error)
+            return
+        stats.inc_value("archive/warc/metadata")
+        stats.inc_value("archive/warc/records")
+
+    archive.recorder.post_metadata(url, record_id, fields, done)

@@ -69,6 +69,7 @@ from scrapy.http.request import NO_CALLBACK
 from crawler.embeds import Embed, css_embeds
 from crawler.extensions.archive import ArchiveExtension
 from crawler.items import PageItem
+from crawler.middlewares.capturemeta import post_counted_metadata
 from crawler.middlewares.failures import REPORTED
 from crawler.middlewares.warc import capture_fields
 
@@ -326,19 +327,8 @@ class PageResourcesMiddleware:
         pointer = response.meta.get("warc")
         if self.archive is None or not pointer or self.archive.closed:
             return
-        stats = self.stats
-        url = response.url
-
-        def done(error: BaseException | None) -> None:
-            if error is not None:
-                stats.inc_value("archive/warc/errors")
-                logger.error("Could not write the WARC metadata record of %s: %s", url, error)
-                return
-            stats.inc_value("archive/warc/metadata")
-            stats.inc_value("archive/warc/records")
-
         fields = capture_fields(request, response, embeds=[(e.url, e.kind, e.context) for e in found])
-        self.archive.recorder.post_metadata(url, pointer["record_id"], fields, done)
+        post_counted_metadata(self.archive, self.stats, response.url, pointer["record_id"], fields)
 
 
 def _css_text(response: Response) -> str:
