@@ -22,7 +22,7 @@ Settings read: ``ARCHIVE_URI``, ``ARCHIVE_CRAWL_ID``, ``JOBDIR``, ``REDIS_URL``,
 ``ARCHIVE_IO_THREAD``, ``ARCHIVE_WARC_PREFIX``, ``ARCHIVE_WARC_MAX_SIZE``,
 ``ARCHIVE_WARC_GZIP_LEVEL``, ``ARCHIVE_WARC_TEMP_DIR``, ``ARCHIVE_OPERATOR``,
 ``ARCHIVE_DEDUP_ENABLED``, ``ARCHIVE_PACKAGE_ENABLED``,
-``ARCHIVE_SPOOL_CLOSE_TIMEOUT``, ``ARCHIVE_MANIFEST_MAX_REJECTED``, ``NEWS_CONTACT_URL``, ``USER_AGENT``,
+``ARCHIVE_SPOOL_CLOSE_TIMEOUT``, ``ARCHIVE_MANIFEST_MAX_REJECTED``, ``ARCHIVE_MALLOC_ARENAS``, ``NEWS_CONTACT_URL``, ``USER_AGENT``,
 ``ROBOTSTXT_OBEY`` (and the storage backend's own settings).
 Stats: ``process/cpu_s`` and ``process/peak_rss_mb`` (CPU seconds and peak RSS of the
 crawler process, set at the end), ``archive/upload/*``; and those of the parts it owns.
@@ -48,6 +48,7 @@ from archive.storage import Storage, open_storage
 from crawler import signals as archive_signals
 from crawler.extensions.resume import read_crawl_id, write_crawl_id
 from crawler.manifest import REDACTED, jsonable, recorded_settings, redact_value
+from crawler.memory import limit_malloc_arenas
 from crawler.packager import Packager, software_string
 from crawler.recorder import WarcRecorder
 from crawler.sitestate import SiteState
@@ -115,6 +116,8 @@ class ArchiveExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveExtension:
+        # Before the archive I/O thread starts: its WARC buffers would otherwise spread over arenas (crawler/memory.py).
+        limit_malloc_arenas(crawler.settings.getint("ARCHIVE_MALLOC_ARENAS"))
         spider = crawler.spider
         site = str(getattr(spider, "site_name", None) or getattr(spider, "name", None) or "crawl")
         ext = cls(crawler, site)
