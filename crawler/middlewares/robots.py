@@ -14,7 +14,10 @@ the fetch fails.  This subclass follows RFC 9309 §2.3.1:
   the HTML is not parsed as rules.  Stat ``robots/not_text``.
 
 Each case is logged with the robots.txt URL and the cause; the response is
-archived as usual.
+archived as usual.  robots.txt is fetched for any host a request goes to, the
+hosts of page resources outside the crawl's sites included (``allow_offsite``:
+Scrapy's own fetch would be refused there by the offsite middleware, which
+Scrapy reads as "no rules").
 
 Settings read: ``ROBOTSTXT_OBEY`` (and Scrapy's other ``ROBOTSTXT_*``),
 ``NEWS_ROBOTS_RECHECK``.
@@ -31,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
@@ -52,12 +57,33 @@ class ArchiveRobotsTxtMiddleware(RobotsTxtMiddleware):
         self._unreachable: dict[str, float] = {}
 
     async def robot_parser(self, request: Request) -> Any:
-        netloc = urlparse_cached(request).netloc
+        url = urlparse_cached(request)
+        netloc = url.netloc
         since = self._unreachable.get(netloc)
         if since is not None and time.monotonic() - since >= self.recheck and netloc in self._parsers:
             del self._unreachable[netloc]
             del self._parsers[netloc]  # fetch robots.txt again
-        return await super().robot_parser(request)
+        if netloc not in self._parsers:
+            # Scrapy's own fetch of robots.txt, with allow_offsite: the robots.txt of a host outside the
+            # crawl's sites (a CDN whose page resources are fetched) would otherwise be refused by the
+            # offsite middleware, and a refused robots.txt means no rules at all.
+            self._parsers[netloc] = Deferred()
+            robotsreq = Request(
+                f"{url.scheme}://{netloc}/robots.txt",
+                priority=self.DOWNLOAD_PRIORITY,
+                meta={"dont_obey_robotstxt": True, "allow_offsite": True},
+                callback=NO_CALLBACK,
+            )
+            try:
+                resp = await self.crawler.engine.download_async(robotsreq)
+                await self._parse_robots(resp, netloc, request)
+            except Exception as exc:  # noqa: BLE001 - Scrapy's handling: logged and decided in _robots_error
+                self._robots_error(exc, netloc)
+            self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        if isinstance(parser, Deferred):
+            return await maybe_deferred_to_future(parser)
+        return parser
 
     def _rules(self, response: Response, netloc: str) -> bytes | None:
         """The body to parse as rules (None: Scrapy's own handling)."""
