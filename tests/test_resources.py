@@ -207,7 +207,7 @@ def test_page_resources_archived_once_with_provenance(sites, tmp_path):
         assert site.hits[path] == 1, (path, site.hits[path])
     assert cdn.hits["/img/photo-a-768.jpg"] == 1 and cdn.hits["/img/bg.png"] == 1
     assert site.hits["/img/commented-out.png"] == 0  # a url() inside a CSS comment is no resource
-    assert cdn.hits["/private/secret.jpg"] == 0, [l for l in result.log.splitlines() if "robots" in l.lower()]
+    assert cdn.hits["/private/secret.jpg"] == 0, [line for line in result.log.splitlines() if "robots" in line.lower()]
     # 10,000 images on one page: the first 50 resources in document order (ARCHIVE_RESOURCES_MAX_PER_PAGE):
     # the stylesheet, icon and script of <head>, then 47 images; counted and logged.
     assert sum(n for p, n in site.hits.items() if p.startswith("/img/many/")) == 47
