@@ -122,40 +122,33 @@ def open_pointer(ptr: dict, warc_dir: Path) -> Any:
     return next(iter(ArchiveIterator(io.BytesIO(chunk))))
 
 
-def check_pointer(record: dict, warc_dir: Path, report: Report) -> None:
-    ptr = record.get("warc")
-    url = record.get("url")
-    if not ptr:
-        return
+def _opens_capture(label: str, ptr: dict, url: str | None, warc_dir: Path, report: Report) -> bool:
+    """Whether ``ptr`` opens the response or revisit record it names (of ``url`` unless None); faults say why not."""
     try:
         rec = open_pointer(ptr, warc_dir)
     except Exception as exc:
-        report.fault(f"article {record.get('id')}: warc pointer {ptr['file']}@{ptr['offset']} unreadable ({exc})")
-        return
+        report.fault(f"{label} {ptr['file']}@{ptr['offset']} unreadable ({exc})")
+        return False
     if rec.rec_headers.get_header("WARC-Record-ID") != ptr["record_id"]:
-        report.fault(f"article {record.get('id')}: pointer opens {rec.rec_headers.get_header('WARC-Record-ID')}, not {ptr['record_id']}")
-    elif rec.rec_headers.get_header("WARC-Target-URI") != url:
-        report.fault(f"article {record.get('id')}: pointer opens a record for another URL")
+        report.fault(f"{label} opens {rec.rec_headers.get_header('WARC-Record-ID')}, not {ptr['record_id']}")
+    elif url is not None and rec.rec_headers.get_header("WARC-Target-URI") != url:
+        report.fault(f"{label} opens a record for another URL")
     elif rec.rec_type not in ("response", "revisit"):
-        report.fault(f"article {record.get('id')}: pointer opens a {rec.rec_type} record")
+        report.fault(f"{label} opens a {rec.rec_type} record")
     else:
+        return True
+    return False
+
+
+def check_pointer(record: dict, warc_dir: Path, report: Report) -> None:
+    ptr = record.get("warc")
+    if ptr and _opens_capture(f"article {record.get('id')}: warc pointer", ptr, record.get("url"), warc_dir, report):
         report.articles += 1
 
 
 def check_image_pointer(article_id: str, image: dict, warc_dir: Path, report: Report) -> None:
     """An article image's ``warc`` pointer opens a response or revisit record (of the image, or of its redirect target)."""
-    ptr = image["warc"]
-    try:
-        rec = open_pointer(ptr, warc_dir)
-    except Exception as exc:
-        report.fault(f"article {article_id}: image pointer {ptr['file']}@{ptr['offset']} unreadable ({exc})")
-        return
-    if rec.rec_headers.get_header("WARC-Record-ID") != ptr["record_id"]:
-        report.fault(f"article {article_id}: image pointer opens {rec.rec_headers.get_header('WARC-Record-ID')}, "
-                     f"not {ptr['record_id']}")
-    elif rec.rec_type not in ("response", "revisit"):
-        report.fault(f"article {article_id}: image pointer opens a {rec.rec_type} record")
-    else:
+    if _opens_capture(f"article {article_id}: image pointer", image["warc"], None, warc_dir, report):
         report.images_archived += 1
 
 

@@ -49,6 +49,16 @@ logger = logging.getLogger(__name__)
 _RENAMED_HEADERS = {"transfer-encoding": "X-Orig-Transfer-Encoding"}
 
 
+def _capture_headers(ex: HttpExchange, date: str) -> dict[str, Any]:
+    """WARC headers every capture record of ``ex`` carries: date, IP address, truncation."""
+    headers: dict[str, Any] = {"WARC-Date": date}
+    if ex.ip_address:
+        headers["WARC-IP-Address"] = ex.ip_address
+    if ex.truncated:
+        headers["WARC-Truncated"] = ex.truncated
+    return headers
+
+
 @dataclass(frozen=True)
 class RecordPointer:
     """Where a record lives: WARC file name, record id, byte offset and length (plus its date and digest)."""
@@ -271,29 +281,13 @@ class RotatingWarcWriter:
                 stored_headers(ex.response_headers, len(ex.body)),
                 protocol=ex.protocol if ex.protocol.startswith("HTTP/1") else "HTTP/1.1",
             )
-            warc_headers = {"WARC-Date": date}
-            if ex.ip_address:
-                warc_headers["WARC-IP-Address"] = ex.ip_address
-            if ex.truncated:
-                warc_headers["WARC-Truncated"] = ex.truncated
+            warc_headers = _capture_headers(ex, date)
             if ex.payload_digest and revisit_of is None:
                 warc_headers["WARC-Payload-Digest"] = ex.payload_digest
             if not ex.protocol.startswith("HTTP/1"):
                 warc_headers["WARC-Protocol"] = ex.protocol.lower().replace("http/2", "h2")
             if revisit_of is not None:
-                warc_headers["WARC-Refers-To"] = revisit_of.record_id
-                response = self._writer.create_revisit_record(
-                    ex.url,
-                    revisit_of.digest,
-                    revisit_of.uri,
-                    revisit_of.date,
-                    http_headers=resp_headers,
-                    warc_headers_dict=warc_headers,
-                )
-                if revisit_of.not_modified:
-                    response.rec_headers.replace_header(
-                        "WARC-Profile", "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
-                    )
+                response = self._revisit_record(ex.url, revisit_of, resp_headers, warc_headers)
             else:
                 response = self._writer.create_warc_record(
                     ex.url,
@@ -342,33 +336,30 @@ class RotatingWarcWriter:
             self._close_locked()
         return pointer
 
+    def _revisit_record(self, url: str, revisit_of: RevisitOf, http_headers: Any, warc_headers: dict[str, Any]) -> Any:
+        """A revisit record of ``revisit_of`` (identical payload, or server-not-modified for a 304)."""
+        warc_headers["WARC-Refers-To"] = revisit_of.record_id
+        response = self._writer.create_revisit_record(  # type: ignore[union-attr]
+            url, revisit_of.digest, revisit_of.uri, revisit_of.date,
+            http_headers=http_headers, warc_headers_dict=warc_headers,
+        )
+        if revisit_of.not_modified:
+            response.rec_headers.replace_header(
+                "WARC-Profile", "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+            )
+        return response
+
     def _write_raw_exchange_locked(self, ex: HttpExchange, date: str, revisit_of: RevisitOf | None) -> RecordPointer:
         """Records whose HTTP blocks are the bytes of the connection (see module docstring)."""
         assert self._writer is not None and ex.raw_response is not None and ex.raw_request is not None
         if revisit_of is None and not ex.payload_digest:
             raise ValueError("a raw exchange needs its payload digest (of the de-chunked payload)")
         resp_head, resp_body_len = split_http_head(ex.raw_response)
-        warc_headers = {"WARC-Date": date}
-        if ex.ip_address:
-            warc_headers["WARC-IP-Address"] = ex.ip_address
-        if ex.truncated:
-            warc_headers["WARC-Truncated"] = ex.truncated
+        warc_headers = _capture_headers(ex, date)
         if ex.cipher_suite:
             warc_headers["WARC-Cipher-Suite"] = ex.cipher_suite
         if revisit_of is not None:
-            warc_headers["WARC-Refers-To"] = revisit_of.record_id
-            response = self._writer.create_revisit_record(
-                ex.url,
-                revisit_of.digest,
-                revisit_of.uri,
-                revisit_of.date,
-                http_headers=RawHttpHead(resp_head),
-                warc_headers_dict=warc_headers,
-            )
-            if revisit_of.not_modified:
-                response.rec_headers.replace_header(
-                    "WARC-Profile", "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
-                )
+            response = self._revisit_record(ex.url, revisit_of, RawHttpHead(resp_head), warc_headers)
         else:
             warc_headers["WARC-Payload-Digest"] = ex.payload_digest or ""
             response = self._writer.create_warc_record(
