@@ -18,14 +18,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from archive.keys import safe_key, slug
+from archive.keys import safe_key, site_key
 from archive.storage import Storage
 
 VERSION = 1
 
 
 def dedup_key(site: str) -> str:
-    return safe_key(f"state/{slug(site)}/dedup.json.gz")
+    return safe_key(f"state/{site_key(site)}/dedup.json.gz")
 
 
 @dataclass

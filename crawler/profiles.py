@@ -39,6 +39,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import GenericTranslator, SelectorError
 
+from archive.keys import idna_host
+
 # importlib.resources: profiles load from an installed package or a zipped egg (Scrapyd) alike.
 SITES_DIR = resources.files("crawler") / "sites"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -128,7 +130,11 @@ def profile_for_url(url: str) -> SiteProfile:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProfileError(f"-a url={url!r}: give an absolute http(s) URL such as https://example.org/")
-    name = parts.hostname + (f"-{parts.port}" if parts.port else "")
+    try:
+        host = idna_host(parts.hostname)  # one key per site: مثال.com -> xn--mgbh0fb.com, never "com"
+    except ValueError as exc:
+        raise ProfileError(f"-a url={url!r}: {exc}") from exc
+    name = host + (f"-{parts.port}" if parts.port else "")
     return SiteProfile(name=name, base_url=url, start_urls=[url])
 
 
