@@ -83,6 +83,29 @@ def demo_crawl(demo_server, tmp_path_factory) -> CrawlResult:
     return result
 
 
+def full_captures(warc_dir: Path, pattern: str = "*.warc.gz*") -> dict[tuple[str, str], str]:
+    """(url, record id) -> payload digest of every complete 2xx response record readable in the WARCs
+    (a file left open by a kill is read up to its cut tail)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    out: dict[tuple[str, str], str] = {}
+    for warc in sorted(warc_dir.glob(pattern)):
+        with open(warc, "rb") as fh:
+            try:
+                for record in ArchiveIterator(fh):
+                    headers = record.rec_headers
+                    if (record.rec_type != "response" or headers.get_header("WARC-Truncated")
+                            or not record.http_headers or not 200 <= int(record.http_headers.get_statuscode()) < 300):
+                        continue
+                    body = record.content_stream().read()
+                    if body:
+                        out[(headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Record-ID"))] = \
+                            headers.get_header("WARC-Payload-Digest")
+            except Exception:  # the partial tail of the file open at the kill
+                pass
+    return out
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from demo.server import DemoServer
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, full_captures
 
 ARTICLES = json.loads((Path(__file__).parents[1] / "demo" / "articles.json").read_text("utf-8"))
 
@@ -68,3 +68,39 @@ def test_recrawl_keys_by_crawl(redis_url, tmp_path):
                                   capture_output=True, text=True, timeout=600)
             assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
             assert len(list((tmp_path / crawl_id).glob("articles/**/*.json"))) == len(ARTICLES)
+
+
+def test_two_processes_share_the_site_state(redis_url, tmp_path):
+    """Issue 18: after a two-process crawl the Redis state holds the union of both processes' captures,
+    and a second crawl writes revisits for every one of them (no page stored in full again)."""
+    from archive.statestore import RedisStateStore
+
+    archive = tmp_path / "archive"
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    with DemoServer() as server:
+        procs = [subprocess.Popen(crawl_cmd(server, archive, redis_url, "st1", delay=0.2), cwd=PROJECT_ROOT, env=env,
+                                  stdout=open(tmp_path / f"w{i}.log", "w"), stderr=subprocess.STDOUT) for i in range(2)]
+        codes = [p.wait(timeout=600) for p in procs]
+        logs = [(tmp_path / f"w{i}.log").read_text() for i in range(2)]
+        assert codes == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+        first = full_captures(archive / "warc" / "st1")
+        writers = {record_id: warc for warc in (archive / "warc" / "st1").glob("*.warc.gz")
+                   for (_, record_id) in full_captures_of(warc)}
+        assert len({w.name.split("-")[-1].split("~")[0] for w in writers.values()}) == 2  # both processes captured
+        state = RedisStateStore(redis_url, "demo")
+        for (url, record_id), digest in first.items():
+            capture = state.get(url)
+            assert capture is not None and capture.digest == digest and capture.record_id == record_id, url
+        # A second crawl, every page fetched again (not incremental): nothing stored in full again.
+        second = subprocess.run(crawl_cmd(server, archive, redis_url, "st2", delay=0) + ["-s", "NEWS_INCREMENTAL=False"],
+                                cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    again = full_captures(archive / "warc" / "st2")
+    stored_again = sorted({url for (url, _) in again} & {url for (url, _) in first})
+    assert not stored_again, stored_again
+    manifest = json.loads(next((archive / "crawls" / "st2").glob("manifest*.json")).read_text())
+    assert manifest["counts"]["warc_revisits"] >= len(first)
+
+
+def full_captures_of(warc):
+    return full_captures(warc.parent, warc.name)
