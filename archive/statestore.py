@@ -172,6 +172,7 @@ class SQLiteStateStore(StateStore):
         self.description = f"sqlite:{self.path}"
         self.commit_every = max(1, commit_every)
         self.commit_interval = commit_interval
+        self.readonly = readonly
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         uri = f"file:{self.path}?mode=ro" if readonly else f"file:{self.path}"
@@ -302,7 +303,8 @@ class SQLiteStateStore(StateStore):
         with self._lock:
             try:
                 self._commit()
-                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if not self.readonly:
+                    self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
             finally:
                 self._db.close()
 
