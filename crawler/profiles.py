@@ -84,7 +84,7 @@ class SiteProfile:
         self._exclude_res = [re.compile(p) for p in self.exclude_patterns]
         if not self.allowed_domains:
             host = urlsplit(self.base_url).hostname
-            self.allowed_domains = [host] if host else []
+            self.allowed_domains = [_domain(host)] if host else []
 
     def absolute(self, url: str) -> str:
         return urljoin(self.base_url, url)
@@ -98,7 +98,7 @@ class SiteProfile:
     def rebase(self, base_url: str) -> SiteProfile:
         """The same profile served from another origin (used with ``-a url=``)."""
         old, new = urlsplit(self.base_url), urlsplit(base_url)
-        host = new.hostname
+        host = _domain(new.hostname) if new.hostname else None
 
         def move(url: str) -> str:
             parts = urlsplit(url)
@@ -123,6 +123,14 @@ class SiteProfile:
             extraction=self.extraction,
             source=self.source,
         )
+
+
+def _domain(host: str) -> str:
+    """A host as requests carry it: internationalised names in IDNA form (Scrapy's URLs are)."""
+    try:
+        return idna_host(host)
+    except ValueError:
+        return host
 
 
 def profile_for_url(url: str) -> SiteProfile:
