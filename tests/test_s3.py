@@ -161,3 +161,23 @@ def test_store_down_for_the_whole_crawl_then_archive_sync(seaweed, demo_server, 
     assert {k.removeprefix("p/") for k in objects} == set(pending)
     again = subprocess.run(sync, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "0 object(s) uploaded, 0 left" in again.stdout
+
+
+def test_state_snapshot_continues_on_another_machine(seaweed, demo_server, tmp_path):
+    """Issue 18: with an s3:// archive the site state is a local working copy uploaded as a snapshot at close;
+    a crawl on another machine (another spool) downloads it and writes revisits, not the pages again."""
+    seaweed.create_bucket("news-state")
+    settings = seaweed.settings("news-state", "archive")
+    first = run_crawl(tmp_path / "unused", ["site=demo", f"url={demo_server.url}"],
+                      [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-a'}"], crawl_id="s3state1")
+    assert first.returncode == 0, first.log[-3000:]
+    assert any((tmp_path / "spool-a").rglob("state.sqlite"))  # the working copy
+    objects = bucket_objects(seaweed, "news-state")
+    assert "archive/state/demo/state.sqlite" in objects
+    second = run_crawl(tmp_path / "unused", ["site=demo", f"url={demo_server.url}"],
+                       [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-b'}", "NEWS_INCREMENTAL=False"],
+                       crawl_id="s3state2")
+    assert second.returncode == 0, second.log[-3000:]
+    assert "Downloaded the state snapshot of site demo" in second.log
+    manifest = json.loads(bucket_objects(seaweed, "news-state")["archive/crawls/s3state2/manifest.json"])
+    assert manifest["counts"]["warc_revisits"] >= 25 and manifest["counts"]["articles_written"] == 0
