@@ -419,6 +419,83 @@ class SiteLock:
                 self._fd = None
 
 
+def lease_key(site: str) -> str:
+    return safe_key(f"state/{site_key(site)}/lease.json")
+
+
+class SiteLease:
+    """A lease on a site's state in a remote (``s3://``) archive: ``state/{site}/lease.json``.
+
+    Read and written on the remote store itself (not through the spool).  A crawl takes it at
+    start, renews it every ``ttl / 3`` seconds from a background thread and gives it back at close
+    (``expires_at`` 0).  A lease not renewed for ``ttl`` seconds is stale (its crawl died) and is
+    taken over, and so is one held by the same crawl id (the crawl resumed after a kill).  Two crawls starting within the same second could both pass the first read: after
+    writing, the lease is read back after ``settle`` seconds and the later writer backs off.
+    """
+
+    def __init__(self, remote: Any, site: str, owner: dict[str, Any], ttl: float, settle: float = 1.0) -> None:
+        self.remote = remote
+        self.key = lease_key(site)
+        self.owner = dict(owner)
+        self.token = f"{owner.get('host')}-{owner.get('pid')}-{time.time_ns()}"
+        self.ttl = ttl
+        self.settle = settle
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _read(self) -> dict[str, Any] | None:
+        raw = self.remote.get_bytes(self.key)
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _write(self, expires_at: float) -> None:
+        body = dict(self.owner, token=self.token, renewed_at=time.time(), expires_at=expires_at)
+        self.remote.put_bytes(self.key, (json.dumps(body) + "\n").encode("utf-8"), "application/json")
+
+    def _refuse(self, holder: dict[str, Any]) -> SiteLockedError:
+        shown = {k: holder.get(k) for k in ("crawl_id", "host", "pid")}
+        left = max(0, int(float(holder.get("expires_at", 0)) - time.time()))
+        return SiteLockedError(
+            f"another crawl of this site is running and holds its state (lease {self.key}: {json.dumps(shown)}, "
+            f"renewed while it runs; stale in {left} s if that crawl died); wait for it to finish, or run the "
+            "crawls as one distributed crawl (REDIS_URL and the same ARCHIVE_CRAWL_ID)"
+        )
+
+    def acquire(self) -> None:
+        holder = self._read()
+        live = holder is not None and float(holder.get("expires_at", 0)) > time.time()
+        # The same crawl id is this crawl resumed after a kill (JOBDIR): its own lease is taken back.
+        if live and holder is not None and holder.get("crawl_id") != self.owner.get("crawl_id"):
+            raise self._refuse(holder)
+        self._write(time.time() + self.ttl)
+        if self.settle:
+            time.sleep(self.settle)
+            holder = self._read()
+            if holder is not None and holder.get("token") != self.token:
+                raise self._refuse(holder)
+        self._thread = threading.Thread(target=self._renew, name="state-lease", daemon=True)
+        self._thread.start()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                self._write(time.time() + self.ttl)
+            except Exception as exc:  # the store is down: retried at the next period
+                logger.warning("Could not renew the lease %s: %s", self.key, exc)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+            self._write(0.0)
+
+
 # -- in memory -----------------------------------------------------------------------
 class MemoryStateStore(StateStore):
     """A state that lives as long as the process (tests; the fallback when the real one cannot be opened)."""

@@ -159,6 +159,9 @@ ARCHIVE_STATE_COMMIT_EVERY = 1
 ARCHIVE_STATE_BUSY_TIMEOUT = 30.0
 # Remote (s3://) archive: upload a snapshot of the local state every N seconds (0: only at close).
 ARCHIVE_STATE_SNAPSHOT_INTERVAL = 600.0
+# Remote (s3://) archive without Redis: a crawl holds a lease on the site (state/{site}/lease.json),
+# renewed every third of this many seconds; a lease not renewed for this long is stale (0: no lease).
+ARCHIVE_STATE_LEASE_TTL = 300.0
 # With REDIS_URL: the site's state lives in the Redis hashes {prefix}:{site}:captures and :meta.
 ARCHIVE_STATE_REDIS_PREFIX = "news-archive:state"
 # Write metadata records (discovery path, depth, referrer, outlinks) per capture.

@@ -17,13 +17,16 @@ Where the state lives (docs/state.md):
   snapshot every ``ARCHIVE_STATE_SNAPSHOT_INTERVAL`` seconds and at close.
 
 Without Redis, the site is locked for the crawl (``state/{site}/crawl.lock`` beside the
-local database): a second crawl of the same site at the same time stops with a clear error.
+local database; with a remote archive also a lease, ``state/{site}/lease.json`` in the store,
+renewed while the crawl runs and stale after ``ARCHIVE_STATE_LEASE_TTL`` seconds): a second
+crawl of the same site at the same time stops with a clear error.
 An existing ``state/{site}/dedup.json.gz`` (the earlier format) is imported the first time
 and left in place; the store's ``legacy_import`` value records that it was.
 
 Settings (read by the extension): ``ARCHIVE_DEDUP_ENABLED``, ``REDIS_URL``,
 ``ARCHIVE_STATE_COMMIT_EVERY``, ``ARCHIVE_STATE_BUSY_TIMEOUT``,
-``ARCHIVE_STATE_SNAPSHOT_INTERVAL``, ``ARCHIVE_STATE_REDIS_PREFIX``, ``ARCHIVE_SPOOL_DIR``.
+``ARCHIVE_STATE_SNAPSHOT_INTERVAL``, ``ARCHIVE_STATE_LEASE_TTL``, ``ARCHIVE_STATE_REDIS_PREFIX``,
+``ARCHIVE_SPOOL_DIR``.
 Stats: ``archive/dedup/errors``, ``archive/state/imported``.
 """
 
@@ -43,7 +46,9 @@ from archive.keys import site_key
 from archive.statestore import (
     MemoryStateStore,
     RedisStateStore,
+    SiteLease,
     SiteLock,
+    SiteLockedError,
     SQLiteStateStore,
     StateStore,
     sqlite_key,
@@ -74,6 +79,8 @@ class SiteState:
         self.spool_dir = Path(get("ARCHIVE_SPOOL_DIR") or "./archive-spool").expanduser()
         self._store: StateStore | None = None
         self._lock: SiteLock | None = None
+        self._lease: SiteLease | None = None
+        self.lease_ttl = float(get("ARCHIVE_STATE_LEASE_TTL") or 0.0)
         self._last_snapshot = time.monotonic()
         # A store across the network (behind the local spool): the local database is a working copy.
         self.remote = isinstance(storage, RemoteStorage) or getattr(storage, "remote", None) is not None
@@ -100,10 +107,36 @@ class SiteState:
         """
         if not self.dedup_enabled or self.redis_url or self._lock is not None:
             return
+        owner = {"crawl_id": crawl_id, "host": socket.gethostname(), "pid": os.getpid(),
+                 "since": datetime.now(UTC).isoformat()}
         lock = SiteLock(self.local_dir() / "crawl.lock")
-        lock.acquire({"crawl_id": crawl_id, "host": socket.gethostname(), "pid": os.getpid(),
-                      "since": datetime.now(UTC).isoformat()})
+        lock.acquire(owner)
         self._lock = lock
+        remote = getattr(self.storage, "remote", None) or (self.storage if isinstance(self.storage, RemoteStorage) else None)
+        if remote is not None and self.lease_ttl > 0:
+            lease = SiteLease(remote, self.site, owner, self.lease_ttl)
+            try:
+                lease.acquire()
+            except SiteLockedError:
+                self.release()
+                raise
+            except (StorageError, OSError) as exc:
+                logger.warning("Could not take the lease of site %s in %s (%s): crawling without it; another "
+                               "machine's crawl of the site would not be refused", self.site, self.storage.describe(), exc)
+                return
+            self._lease = lease
+
+    def release(self) -> None:
+        """Give the site back (lease, then local lock)."""
+        if self._lease is not None:
+            try:
+                self._lease.release()
+            except Exception as exc:
+                logger.warning("Could not give back the lease of site %s: %s (it goes stale by itself)", self.site, exc)
+            self._lease = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def open(self, crawl_id: str) -> None:
         """At the start of a crawl: lock the site (without Redis), open its state, import the legacy index."""
@@ -245,6 +278,4 @@ class SiteState:
                     logger.error("Could not close the state of site %s: %s", self.site, exc)
                 self._store = None
         finally:
-            if self._lock is not None:
-                self._lock.release()
-                self._lock = None
+            self.release()

@@ -181,3 +181,35 @@ def test_state_snapshot_continues_on_another_machine(seaweed, demo_server, tmp_p
     assert "Downloaded the state snapshot of site demo" in second.log
     manifest = json.loads(bucket_objects(seaweed, "news-state")["archive/crawls/s3state2/manifest.json"])
     assert manifest["counts"]["warc_revisits"] >= 25 and manifest["counts"]["articles_written"] == 0
+
+
+def test_second_crawl_of_a_site_refused_from_another_machine(seaweed, tmp_path):
+    """Issue 18: two crawls of one site into one s3:// archive from two machines (two spools), without Redis:
+    the second is refused with a clear message while the first holds the site's lease; never silently merged."""
+    seaweed.create_bucket("news-lease")
+    settings = seaweed.settings("news-lease", "archive")
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    with DemoServer() as site:
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=demo", "-a", f"url={site.url}",
+               "-s", "ARCHIVE_CRAWL_ID=lease1", "-s", f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-a'}", *FAST,
+               "-s", "DOWNLOAD_DELAY=0.2"]
+        for s in settings:
+            cmd += ["-s", s]
+        with open(tmp_path / "first.log", "w") as log:
+            first = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            client = seaweed.client()
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    client.head_object(Bucket="news-lease", Key="archive/state/demo/lease.json")
+                    break
+                except Exception:
+                    time.sleep(0.2)
+            second = run_crawl(tmp_path / "unused", ["site=demo", f"url={site.url}"],
+                               [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-b'}"], crawl_id="lease2")
+            assert first.wait(timeout=600) == 0, (tmp_path / "first.log").read_text()[-3000:]
+    assert second.returncode != 0
+    assert "Crawl of site demo refused: another crawl of this site is running" in second.log
+    assert '"crawl_id": "lease1"' in second.log
+    lease = json.loads(bucket_objects(seaweed, "news-lease")["archive/state/demo/lease.json"])
+    assert lease["crawl_id"] == "lease1" and lease["expires_at"] == 0  # given back at close

@@ -168,3 +168,54 @@ def test_one_key_per_site_idna():
     assert article_key("مثال.com", day, "a1") != article_key("موقع.com", day, "a1")
     # a non-host site name with non-ASCII letters: slug plus a hash of the full name, never shared
     assert site_key("عنب بلدي") != site_key("عنب بلد")
+
+
+class _Remote:
+    """A remote store in memory (what SiteLease uses of it)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def get_bytes(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "") -> None:
+        self.objects[key] = data
+
+
+def test_remote_lease_refuses_a_second_crawl_then_goes_stale():
+    from archive.statestore import SiteLease
+
+    remote = _Remote()
+    first = SiteLease(remote, "s", {"crawl_id": "c1", "host": "a", "pid": 1}, ttl=0.6, settle=0)
+    first.acquire()
+    with pytest.raises(SiteLockedError, match=r'lease state/s/lease.json: \{"crawl_id": "c1"'):
+        SiteLease(remote, "s", {"crawl_id": "c2", "host": "b", "pid": 2}, ttl=0.6, settle=0).acquire()
+    # the same crawl id (resumed after a kill) takes its lease back
+    resumed = SiteLease(remote, "s", {"crawl_id": "c1", "host": "a", "pid": 3}, ttl=0.6, settle=0)
+    resumed.acquire()
+    resumed.release()
+    first.release()
+    second = SiteLease(remote, "s", {"crawl_id": "c2", "host": "b", "pid": 2}, ttl=0.6, settle=0)
+    second.acquire()  # given back at close
+    second._stop.set()  # the crawl dies: no renewal, no release
+    import time
+
+    time.sleep(0.7)
+    third = SiteLease(remote, "s", {"crawl_id": "c3", "host": "c", "pid": 4}, ttl=0.6, settle=0)
+    third.acquire()  # stale: taken over
+    third.release()
+
+
+def test_lease_race_later_writer_backs_off(monkeypatch):
+    """Two crawls pass the first read together: the one whose lease was overwritten backs off."""
+    import time
+
+    from archive.statestore import SiteLease
+
+    remote = _Remote()
+    mine = SiteLease(remote, "s", {"crawl_id": "c1", "host": "a", "pid": 1}, ttl=60, settle=0.2)
+    other = SiteLease(remote, "s", {"crawl_id": "c2", "host": "b", "pid": 2}, ttl=60, settle=0)
+    monkeypatch.setattr(time, "sleep", lambda seconds: other._write(time.time() + 60))  # other writes meanwhile
+    with pytest.raises(SiteLockedError):
+        mine.acquire()
