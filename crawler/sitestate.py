@@ -165,7 +165,8 @@ class SiteState:
             if self.remote and not path.exists():
                 self._download(path)
             store = SQLiteStateStore(path, commit_every=self.commit_every, busy_timeout=self.busy_timeout)
-        logger.info("State of site %s: %s (%d captures)", self.site, store.description, len(store))
+        # No count here: counting a large SQLite state reads the whole file (HLEN would be cheap).
+        logger.info("State of site %s: %s", self.site, store.description)
         self._import_legacy(store)
         return store
 
