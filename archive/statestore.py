@@ -288,6 +288,24 @@ class SQLiteStateStore(StateStore):
         with self._lock:
             self._commit()
 
+    def merge_from(self, other: Path) -> int:
+        """Merge another state file into this one: per URL the later capture wins (WARC dates are
+        ISO 8601 UTC, so they compare as strings); values only where this one has none."""
+        with self._lock:
+            self._commit()
+            self._db.execute("ATTACH DATABASE ? AS other", (f"file:{other}?mode=ro",))
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cursor = self._db.execute(
+                    "INSERT OR REPLACE INTO main.captures SELECT o.* FROM other.captures o "
+                    "LEFT JOIN main.captures m ON m.url = o.url WHERE m.url IS NULL OR o.date > m.date"
+                )
+                self._db.execute("INSERT OR IGNORE INTO main.meta SELECT * FROM other.meta")
+                self._db.execute("COMMIT")
+                return max(0, cursor.rowcount)
+            finally:
+                self._db.execute("DETACH DATABASE other")
+
     def snapshot(self, dest: Path) -> None:
         """A consistent copy of the database in one file (no WAL beside it), for upload."""
         with self._lock:

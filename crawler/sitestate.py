@@ -12,8 +12,9 @@ Where the state lives (docs/state.md):
 
 * ``REDIS_URL`` set: a Redis hash per site, shared by every process of a distributed crawl;
 * a local directory archive: ``state/{site}/state.sqlite`` inside the archive;
-* a remote (``s3://``) archive: a working copy under ``ARCHIVE_SPOOL_DIR``, downloaded from
-  the archive's ``state/{site}/state.sqlite`` snapshot when missing, and uploaded as a
+* a remote (``s3://``) archive: a working copy under ``ARCHIVE_SPOOL_DIR``; the archive's
+  ``state/{site}/state.sqlite`` snapshot is downloaded at start (merged into the working copy
+  when there is one: the later capture of each URL wins), and the working copy uploaded as a
   snapshot every ``ARCHIVE_STATE_SNAPSHOT_INTERVAL`` seconds and at close.
 
 Without Redis, the site is locked for the crawl (``state/{site}/crawl.lock`` beside the
@@ -162,28 +163,39 @@ class SiteState:
             store = RedisStateStore(self.redis_url, self.site, self.redis_prefix)
         else:
             path = self.local_dir() / "state.sqlite"
-            if self.remote and not path.exists():
-                self._download(path)
+            snapshot = self._download(path) if self.remote else None
             store = SQLiteStateStore(path, commit_every=self.commit_every, busy_timeout=self.busy_timeout)
+            if snapshot is not None:
+                # The working copy was already here (this machine crawled the site before): the archive's
+                # snapshot may hold later captures (another machine's crawl) — the later one of each URL wins.
+                try:
+                    merged = store.merge_from(snapshot)
+                    logger.info("Merged the state snapshot of site %s into %s (%d captures newer)", self.site, path, merged)
+                finally:
+                    snapshot.unlink(missing_ok=True)
         # No count here: counting a large SQLite state reads the whole file (HLEN would be cheap).
         logger.info("State of site %s: %s", self.site, store.description)
         self._import_legacy(store)
         return store
 
-    def _download(self, path: Path) -> None:
-        """The last uploaded snapshot of a remote archive, to disk (never whole into memory)."""
+    def _download(self, path: Path) -> Path | None:
+        """The archive's snapshot of the state, to disk (never whole into memory): it becomes the working
+        copy ``path`` when there is none, else it is returned to be merged into it (the caller deletes it)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".download")
         try:
             if self.storage.fetch_to(sqlite_key(self.site), tmp):
-                os.replace(tmp, path)
-                logger.info("Downloaded the state snapshot of site %s to %s", self.site, path)
+                logger.info("Downloaded the state snapshot of site %s to %s", self.site, path.parent)
+                if not path.exists():
+                    os.replace(tmp, path)
+                    return None
+                return tmp
         except (StorageError, OSError) as exc:
             self._error()
-            logger.error("Could not download the state of site %s (%s); starting from the legacy index or empty",
-                         self.site, exc)
-        finally:
-            tmp.unlink(missing_ok=True)
+            logger.error("Could not download the state of site %s (%s); starting from the local copy, the legacy "
+                         "index or empty", self.site, exc)
+        tmp.unlink(missing_ok=True)
+        return None
 
     def _import_legacy(self, store: StateStore) -> None:
         """``state/{site}/dedup.json.gz`` into the store, once (the file is left in place)."""

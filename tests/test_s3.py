@@ -174,13 +174,41 @@ def test_state_snapshot_continues_on_another_machine(seaweed, demo_server, tmp_p
     assert any((tmp_path / "spool-a").rglob("state.sqlite"))  # the working copy
     objects = bucket_objects(seaweed, "news-state")
     assert "archive/state/demo/state.sqlite" in objects
-    second = run_crawl(tmp_path / "unused", ["site=demo", f"url={demo_server.url}"],
-                       [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-b'}", "NEWS_INCREMENTAL=False"],
-                       crawl_id="s3state2")
-    assert second.returncode == 0, second.log[-3000:]
-    assert "Downloaded the state snapshot of site demo" in second.log
-    manifest = json.loads(bucket_objects(seaweed, "news-state")["archive/crawls/s3state2/manifest.json"])
-    assert manifest["counts"]["warc_revisits"] >= 25 and manifest["counts"]["articles_written"] == 0
+    # Machine B: one article changed meanwhile (a new full capture there), the others are revisits.
+    from urllib.parse import urlsplit
+
+    changed = urlsplit(json.loads(objects[next(k for k in objects if k.startswith("archive/articles/"))])["url"]).path
+    body = (b"<html><head><title>Corrected</title></head><body><h1>Corrected</h1>"
+            + b"<p>A corrected paragraph, long enough to be a paragraph of an article. </p>" * 5 + b"</body></html>")
+    demo_server.overrides[changed] = (200, [("Content-Type", "text/html; charset=utf-8")], body)
+    try:
+        second = run_crawl(tmp_path / "unused", ["site=demo", f"url={demo_server.url}"],
+                           [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-b'}", "NEWS_INCREMENTAL=False"],
+                           crawl_id="s3state2")
+        assert second.returncode == 0, second.log[-3000:]
+        assert "Downloaded the state snapshot of site demo" in second.log
+        manifest = json.loads(bucket_objects(seaweed, "news-state")["archive/crawls/s3state2/manifest.json"])
+        assert manifest["counts"]["warc_revisits"] >= 24
+        # Machine A again: its working copy predates B's crawl; the snapshot is merged into it, so the
+        # page B captured is a revisit here too.
+        third = run_crawl(tmp_path / "unused", ["site=demo", f"url={demo_server.url}"],
+                          [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-a'}", "NEWS_INCREMENTAL=False"],
+                          crawl_id="s3state3")
+    finally:
+        del demo_server.overrides[changed]
+    assert third.returncode == 0, third.log[-3000:]
+    assert "Merged the state snapshot of site demo" in third.log
+    import io
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    objects = bucket_objects(seaweed, "news-state")
+    kinds = {}
+    for key in (k for k in objects if k.startswith("archive/warc/s3state") and k.endswith(".warc.gz")):
+        for record in ArchiveIterator(io.BytesIO(objects[key])):
+            if record.rec_headers.get_header("WARC-Target-URI", "").endswith(changed):
+                kinds.setdefault(key.split("/")[2], set()).add(record.rec_type)
+    assert "response" in kinds["s3state2"] and "response" not in kinds["s3state3"] and "revisit" in kinds["s3state3"]
 
 
 def test_second_crawl_of_a_site_refused_from_another_machine(seaweed, tmp_path):

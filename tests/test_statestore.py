@@ -219,3 +219,17 @@ def test_lease_race_later_writer_backs_off(monkeypatch):
     monkeypatch.setattr(time, "sleep", lambda seconds: other._write(time.time() + 60))  # other writes meanwhile
     with pytest.raises(SiteLockedError):
         mine.acquire()
+
+
+def test_merge_keeps_the_later_capture_of_each_url(tmp_path):
+    mine = SQLiteStateStore(tmp_path / "mine.sqlite")
+    mine.put("https://a/1", Capture("d1", "2025-01-02T00:00:00Z", "<mine-1>"))
+    mine.put("https://a/2", Capture("d2", "2025-01-01T00:00:00Z", "<mine-2>"))
+    theirs = SQLiteStateStore(tmp_path / "theirs.sqlite")
+    theirs.put("https://a/1", Capture("x1", "2025-01-01T00:00:00Z", "<theirs-1>"))  # older: mine kept
+    theirs.put("https://a/2", Capture("x2", "2025-01-03T00:00:00Z", "<theirs-2>"))  # newer: theirs wins
+    theirs.put("https://a/3", Capture("x3", "2025-01-03T00:00:00Z", "<theirs-3>"))  # only theirs
+    theirs.close()
+    assert mine.merge_from(tmp_path / "theirs.sqlite") == 2
+    assert [mine.get(f"https://a/{i}").record_id for i in (1, 2, 3)] == ["<mine-1>", "<theirs-2>", "<theirs-3>"]  # type: ignore[union-attr]
+    mine.close()
