@@ -83,6 +83,7 @@ eval: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.support.bench upload --mb 300
 	$(BIN)/python -m tests.support.bench crawl --pages 2000 --scale 10000 --compare-resources
+	$(BIN)/python -m tests.support.bench state --urls 1000000
 
 lint: $(STAMP)
 	$(BIN)/ruff check crawler pipelines archive demo tests

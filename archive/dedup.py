@@ -6,9 +6,11 @@ When a new 2xx response of a URL has the same payload digest, the WARC gets a
 ``revisit`` record pointing at that capture instead of the bytes again, and
 the article JSON is not rewritten.
 
-Stored in the archive at ``state/{site}/dedup.json.gz`` (one JSON object,
-gzipped), loaded when a crawl of the site starts and saved atomically when it
-ends, so any machine with the same ``ARCHIVE_URI`` continues it.
+The earlier format of the site state: ``state/{site}/dedup.json.gz`` (one JSON
+object, gzipped, loaded whole and saved whole).  Crawls now keep the state in
+:mod:`archive.statestore` (SQLite or Redis, looked up on disk, written per
+capture); this module remains for :class:`Capture` and for the one-time import
+of an existing ``dedup.json.gz`` (:mod:`crawler.sitestate`).
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from archive.keys import safe_key, slug
+from archive.keys import safe_key, site_key
 from archive.storage import Storage
 
 VERSION = 1
 
 
 def dedup_key(site: str) -> str:
-    return safe_key(f"state/{slug(site)}/dedup.json.gz")
+    return safe_key(f"state/{site_key(site)}/dedup.json.gz")
 
 
 @dataclass

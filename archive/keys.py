@@ -13,6 +13,7 @@ escape the archive root (no ``..``, absolute paths or control characters).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 
@@ -45,12 +46,54 @@ def slug(value: str, fallback: str = "unknown") -> str:
     return out or fallback
 
 
+def idna_host(host: str) -> str:
+    """The IDNA (punycode, ASCII) form of a host name: ``مثال.com`` -> ``xn--mgbh0fb.com``.
+
+    UTS #46 mapping (the ``idna`` package, as browsers do) when installed, else the
+    standard library's IDNA 2003 codec; lowercased, trailing dot dropped.  Raises
+    ``ValueError`` when the name is no valid host name.
+    """
+    host = host.strip().rstrip(".").lower()
+    if host.isascii():
+        return host
+    try:
+        import idna
+
+        return str(idna.encode(host, uts46=True).decode("ascii"))
+    except ImportError:  # pragma: no cover - idna is a dependency of requests
+        pass
+    except idna.IDNAError as exc:
+        raise ValueError(f"not a valid internationalised host name: {host!r} ({exc})") from exc
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"not a valid internationalised host name: {host!r} ({exc})") from exc
+
+
+def site_key(site: str) -> str:
+    """The one key segment of a site in the archive (articles, state): never shared by two sites.
+
+    An ASCII site name (a profile name, ``example.org``, ``127.0.0.1-8080``) is its slug, as
+    before; a name with non-ASCII letters (an internationalised host) is first put in its
+    IDNA form (``xn--mgbh0fb.com``), or — when it is no host name — slugged with a short hash
+    of the full name appended, so names that differ only in their non-ASCII letters never
+    meet under one key.
+    """
+    if site.isascii():
+        return slug(site)
+    try:
+        return slug(idna_host(site))
+    except ValueError:
+        digest = hashlib.sha256(site.encode("utf-8")).hexdigest()[:12]
+        return f"{slug(site, 'site')[:80]}-{digest}"
+
+
 def warc_key(crawl_id: str, filename: str) -> str:
     return safe_key(f"warc/{crawl_id}/{filename}")
 
 
 def article_key(site: str, day: datetime, article_id: str) -> str:
-    return safe_key(f"articles/{slug(site)}/{day:%Y/%m/%d}/{article_id}.json")
+    return safe_key(f"articles/{site_key(site)}/{day:%Y/%m/%d}/{article_id}.json")
 
 
 def manifest_key(crawl_id: str, worker: str | None = None) -> str:

@@ -39,6 +39,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import GenericTranslator, SelectorError
 
+from archive.keys import idna_host
+
 # importlib.resources: profiles load from an installed package or a zipped egg (Scrapyd) alike.
 SITES_DIR = resources.files("crawler") / "sites"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -82,7 +84,7 @@ class SiteProfile:
         self._exclude_res = [re.compile(p) for p in self.exclude_patterns]
         if not self.allowed_domains:
             host = urlsplit(self.base_url).hostname
-            self.allowed_domains = [host] if host else []
+            self.allowed_domains = [_domain(host)] if host else []
 
     def absolute(self, url: str) -> str:
         return urljoin(self.base_url, url)
@@ -96,7 +98,7 @@ class SiteProfile:
     def rebase(self, base_url: str) -> SiteProfile:
         """The same profile served from another origin (used with ``-a url=``)."""
         old, new = urlsplit(self.base_url), urlsplit(base_url)
-        host = new.hostname
+        host = _domain(new.hostname) if new.hostname else None
 
         def move(url: str) -> str:
             parts = urlsplit(url)
@@ -123,12 +125,24 @@ class SiteProfile:
         )
 
 
+def _domain(host: str) -> str:
+    """A host as requests carry it: internationalised names in IDNA form (Scrapy's URLs are)."""
+    try:
+        return idna_host(host)
+    except ValueError:
+        return host
+
+
 def profile_for_url(url: str) -> SiteProfile:
     """An ad-hoc profile for ``-a url=URL`` crawls of sites without a profile."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ProfileError(f"-a url={url!r}: give an absolute http(s) URL such as https://example.org/")
-    name = parts.hostname + (f"-{parts.port}" if parts.port else "")
+    try:
+        host = idna_host(parts.hostname)  # one key per site: مثال.com -> xn--mgbh0fb.com, never "com"
+    except ValueError as exc:
+        raise ProfileError(f"-a url={url!r}: {exc}") from exc
+    name = host + (f"-{parts.port}" if parts.port else "")
     return SiteProfile(name=name, base_url=url, start_urls=[url])
 
 

@@ -88,19 +88,25 @@ class WarcRecorder:
 
     # -- records -----------------------------------------------------------------
     async def record_exchange(
-        self, exchange: HttpExchange, revisit_of: RevisitOf | None, fields: list[tuple[str, str]] | None
+        self, exchange: HttpExchange, revisit_of: RevisitOf | None, fields: list[tuple[str, str]] | None,
+        written: Callable[[RecordPointer], None] | None = None,
     ) -> tuple[RecordPointer, int]:
         """Write an exchange (and its metadata record when ``fields``); return the response/revisit
-        record's pointer and the CPU milliseconds it took."""
-        return await self.io.run(self._write_exchange, exchange, revisit_of, fields)
+        record's pointer and the CPU milliseconds it took.  ``written(pointer)`` runs on the I/O
+        thread as soon as the records are flushed (the site state records the capture there, so a
+        kill cannot fall between the two)."""
+        return await self.io.run(self._write_exchange, exchange, revisit_of, fields, written)
 
     def _write_exchange(
-        self, exchange: HttpExchange, revisit_of: RevisitOf | None, fields: list[tuple[str, str]] | None
+        self, exchange: HttpExchange, revisit_of: RevisitOf | None, fields: list[tuple[str, str]] | None,
+        written: Callable[[RecordPointer], None] | None = None,
     ) -> tuple[RecordPointer, int]:
         started = time.thread_time()
         pointer = self.writer.write_exchange(exchange, revisit_of)
         if fields is not None:
             self.writer.write_metadata(exchange.url, pointer.record_id, fields)
+        if written is not None:
+            written(pointer)
         return pointer, int(1000 * (time.thread_time() - started))
 
     async def record_metadata(self, url: str, concurrent_to: str | None, fields: list[tuple[str, str]]) -> RecordPointer:

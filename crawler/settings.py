@@ -151,6 +151,19 @@ ARCHIVE_OPERATOR = ""
 ARCHIVE_JSON_ENABLED = True
 # Deduplicate across crawls: an unchanged payload becomes a revisit record.
 ARCHIVE_DEDUP_ENABLED = True
+# Per-site state (docs/state.md): SQLite in WAL mode (state/{site}/state.sqlite), or Redis with REDIS_URL.
+# Commit the SQLite state every N captures (1: each capture is committed as it is recorded, so a
+# killed crawl loses none; a commit is one write to the WAL, no fsync).
+ARCHIVE_STATE_COMMIT_EVERY = 1
+# Seconds a process waits for another process's write on the same SQLite state (same machine).
+ARCHIVE_STATE_BUSY_TIMEOUT = 30.0
+# Remote (s3://) archive: upload a snapshot of the local state every N seconds (0: only at close).
+ARCHIVE_STATE_SNAPSHOT_INTERVAL = 600.0
+# Remote (s3://) archive without Redis: a crawl holds a lease on the site (state/{site}/lease.json),
+# renewed every third of this many seconds; a lease not renewed for this long is stale (0: no lease).
+ARCHIVE_STATE_LEASE_TTL = 300.0
+# With REDIS_URL: the site's state lives in the Redis hashes {prefix}:{site}:captures and :meta.
+ARCHIVE_STATE_REDIS_PREFIX = "news-archive:state"
 # Write metadata records (discovery path, depth, referrer, outlinks) per capture.
 ARCHIVE_WARC_METADATA = True
 # Build the crawl's CDXJ index and WACZ package when the crawl ends.

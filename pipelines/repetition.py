@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
-from archive.keys import safe_key, slug
+from archive.keys import safe_key, site_key
 from archive.storage import Storage, StorageError
 from crawler import signals as archive_signals
 from crawler.extensions.archive import ArchiveExtension
@@ -49,7 +49,7 @@ STATE_VERSION = 1
 
 
 def state_key(site: str) -> str:
-    return safe_key(f"state/{slug(site)}/repeated-blocks.json")
+    return safe_key(f"state/{site_key(site)}/repeated-blocks.json")
 
 
 class RepetitionLearner:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,3 +81,53 @@ def demo_crawl(demo_server, tmp_path_factory) -> CrawlResult:
     result = run_crawl(archive, ["site=demo", f"url={demo_server.url}"], crawl_id="demo-e2e")
     assert result.returncode == 0, result.log[-5000:]
     return result
+
+
+def full_captures(warc_dir: Path, pattern: str = "*.warc.gz*") -> dict[tuple[str, str], str]:
+    """(url, record id) -> payload digest of every complete 2xx response record readable in the WARCs
+    (a file left open by a kill is read up to its cut tail)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    out: dict[tuple[str, str], str] = {}
+    for warc in sorted(warc_dir.glob(pattern)):
+        with open(warc, "rb") as fh:
+            try:
+                for record in ArchiveIterator(fh):
+                    headers = record.rec_headers
+                    if (record.rec_type != "response" or headers.get_header("WARC-Truncated")
+                            or not record.http_headers or not 200 <= int(record.http_headers.get_statuscode()) < 300):
+                        continue
+                    body = record.content_stream().read()
+                    if body:
+                        out[(headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Record-ID"))] = \
+                            headers.get_header("WARC-Payload-Digest")
+            except Exception:  # the partial tail of the file open at the kill
+                pass
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def redis_url(tmp_path):
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server (Debian package redis-server) is needed; .ci/run installs it"
+    port = _free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.kill()
+    proc.wait()

@@ -90,3 +90,49 @@ def test_in_process_extraction(static_site, tmp_path):
     result = run_crawl(tmp_path / "i", [f"url={static_site}"], ["EXTRACT_WORKERS=0"], crawl_id="inproc")
     assert result.returncode == 0, result.log[-3000:]
     assert len(result.articles()) == 2
+
+
+def test_two_internationalised_domains_one_archive(tmp_path, monkeypatch):
+    """Issue 18: one key per site.  Two Arabic-script domains on the same port (127.0.0.1 and 127.0.0.2,
+    resolved by a test resolver) crawled ad hoc into one archive keep their own articles and state,
+    under the IDNA form of their host — before, both were stored under the key ``test-PORT``."""
+    root = tmp_path / "site"
+    (root / "news").mkdir(parents=True)
+    paras = "".join(f"<p>Paragraph {i} of a static story, written with enough words to count as article text.</p>"
+                    for i in range(5))
+    (root / "news" / "story-1.html").write_text(
+        f"<html lang='en'><head><title>Story</title></head><body><h1>Story</h1>"
+        f"<p class='byline'>By Reporter, March 1, 2021</p>{paras}</body></html>", encoding="utf-8")
+    (root / "index.html").write_text("<html><body><a href='/news/story-1.html'>one</a></body></html>", "utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    first = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    port = first.server_address[1]
+    try:
+        second = http.server.ThreadingHTTPServer(("127.0.0.2", port), handler)
+    except OSError:
+        first.server_close()
+        pytest.skip(f"port {port} is taken on 127.0.0.2")
+    servers = (first, second)
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("NEWS_TEST_HOSTS", "xn--mgbh0fb.test=127.0.0.1,xn--4gbrim.test=127.0.0.2")
+    archive = tmp_path / "archive"
+    try:
+        for n, host in enumerate(("مثال.test", "موقع.test")):
+            result = run_crawl(archive, [f"url=http://{host}:{port}/"],
+                               ["DNS_RESOLVER=tests.loopback_dns.LoopbackResolver", "ROBOTSTXT_OBEY=False"],
+                               crawl_id=f"idn{n}")
+            assert result.returncode == 0, result.log[-3000:]
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+    keys = {f"xn--mgbh0fb.test-{port}", f"xn--4gbrim.test-{port}"}
+    assert {p.name for p in (archive / "articles").iterdir()} == keys
+    assert {p.name for p in (archive / "state").iterdir()} == keys
+    for key in keys:
+        records = [json.loads(p.read_text("utf-8")) for p in (archive / "articles" / key).rglob("*.json")]
+        assert len(records) == 1 and records[0]["site"] == key
+        assert urlsplit(records[0]["url"]).hostname == key.rsplit("-", 1)[0]
+        assert (archive / "state" / key / "state.sqlite").exists()

@@ -5,47 +5,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from demo.server import DemoServer
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, full_captures
 
 ARTICLES = json.loads((Path(__file__).parents[1] / "demo" / "articles.json").read_text("utf-8"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture()
-def redis_url(tmp_path):
-    binary = shutil.which("redis-server")
-    assert binary, "redis-server (Debian package redis-server) is needed; .ci/run installs it"
-    port = _free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.1)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.kill()
-    proc.wait()
 
 
 def crawl_cmd(server, archive, redis_url, crawl_id, delay=0.05):
@@ -100,3 +70,50 @@ def test_recrawl_keys_by_crawl(redis_url, tmp_path):
                                   capture_output=True, text=True, timeout=600)
             assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
             assert len(list((tmp_path / crawl_id).glob("articles/**/*.json"))) == len(ARTICLES)
+
+
+def test_two_processes_share_the_site_state(redis_url, tmp_path):
+    """Issue 18: after a two-process crawl the Redis state holds the union of both processes' captures,
+    and a second crawl writes revisits for every one of them (no page stored in full again)."""
+    from archive.statestore import RedisStateStore
+
+    archive = tmp_path / "archive"
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    with DemoServer() as server:
+        procs = [subprocess.Popen(crawl_cmd(server, archive, redis_url, "st1", delay=0.2), cwd=PROJECT_ROOT, env=env,
+                                  stdout=open(tmp_path / f"w{i}.log", "w"), stderr=subprocess.STDOUT) for i in range(2)]
+        codes = [p.wait(timeout=600) for p in procs]
+        logs = [(tmp_path / f"w{i}.log").read_text() for i in range(2)]
+        assert codes == [0, 0], logs[0][-2000:] + logs[1][-2000:]
+        first = full_captures(archive / "warc" / "st1")
+        writers = {record_id: warc for warc in (archive / "warc" / "st1").glob("*.warc.gz")
+                   for (_, record_id) in full_captures_of(warc)}
+        assert len({w.name.split("-")[-1].split("~")[0] for w in writers.values()}) == 2  # both processes captured
+        state = RedisStateStore(redis_url, "demo")
+        for (url, record_id), digest in first.items():
+            capture = state.get(url)
+            assert capture is not None and capture.digest == digest and capture.record_id == record_id, url
+        # A second crawl, every page fetched again (not incremental): nothing stored in full again.
+        second = subprocess.run(crawl_cmd(server, archive, redis_url, "st2", delay=0) + ["-s", "NEWS_INCREMENTAL=False"],
+                                cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-2000:]
+    again = full_captures(archive / "warc" / "st2")
+    stored_again = sorted({url for (url, _) in again} & {url for (url, _) in first})
+    assert not stored_again, stored_again
+    revisited, fetched = set(), set()
+    for warc in (archive / "warc" / "st2").glob("*.warc.gz"):
+        with open(warc, "rb") as fh:
+            for r in ArchiveIterator(fh):
+                if r.rec_type in ("response", "revisit"):
+                    fetched.add(r.rec_headers.get_header("WARC-Target-URI"))
+                    if r.rec_type == "revisit":
+                        revisited.add(r.rec_headers.get_header("WARC-Target-URI"))
+    first_urls = {url for (url, _) in first}
+    # every page of the first crawl that the second fetched again is a revisit, every article among them
+    assert first_urls & fetched == first_urls & revisited, sorted((first_urls & fetched) - revisited)
+    articles = {u for u in first_urls if "/archives/" in u}
+    assert len(articles) >= len(ARTICLES) and articles <= revisited
+
+
+def full_captures_of(warc):
+    return full_captures(warc.parent, warc.name)

@@ -105,8 +105,9 @@ def test_archive_status(tmp_path):
 
 
 def test_progress_line_and_site_state(tmp_path):
-    import gzip
     import json
+
+    from archive.statestore import SQLiteStateStore
 
     with DemoServer() as server:
         result = run_crawl(tmp_path, ["site=demo", f"url={server.url}"],
@@ -115,7 +116,7 @@ def test_progress_line_and_site_state(tmp_path):
     lines = [line for line in result.log.splitlines() if "Progress: " in line]
     assert lines, result.log[-2000:]
     assert " pages (" in lines[-1] and " articles, " in lines[-1] and "MB WARC, queue " in lines[-1]
-    state = json.loads(gzip.decompress((tmp_path / "state" / "demo" / "dedup.json.gz").read_bytes()))
-    assert state["last_crawl"]["crawl_id"] == "prog"
-    some = next(v for u, v in state["captures"].items() if "/archives/" in u)
-    assert some[3] and some[3].startswith("articles/demo/")  # the article JSON of that capture
+    state = SQLiteStateStore(tmp_path / "state" / "demo" / "state.sqlite", readonly=True)
+    assert json.loads(state.get_value("last_crawl") or "{}")["crawl_id"] == "prog"
+    some = next(c for u, c in state.items() if "/archives/" in u)
+    assert some.article_key and some.article_key.startswith("articles/demo/")  # the article JSON of that capture

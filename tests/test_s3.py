@@ -161,3 +161,83 @@ def test_store_down_for_the_whole_crawl_then_archive_sync(seaweed, demo_server, 
     assert {k.removeprefix("p/") for k in objects} == set(pending)
     again = subprocess.run(sync, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "0 object(s) uploaded, 0 left" in again.stdout
+
+
+def test_state_snapshot_continues_on_another_machine(seaweed, demo_server, tmp_path):
+    """Issue 18: with an s3:// archive the site state is a local working copy uploaded as a snapshot at close;
+    a crawl on another machine (another spool) downloads it and writes revisits, not the pages again."""
+    seaweed.create_bucket("news-state")
+    settings = seaweed.settings("news-state", "archive")
+    first = run_crawl(tmp_path / "unused", ["site=demo", f"url={demo_server.url}"],
+                      [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-a'}"], crawl_id="s3state1")
+    assert first.returncode == 0, first.log[-3000:]
+    assert any((tmp_path / "spool-a").rglob("state.sqlite"))  # the working copy
+    objects = bucket_objects(seaweed, "news-state")
+    assert "archive/state/demo/state.sqlite" in objects
+    # Machine B: one article changed meanwhile (a new full capture there), the others are revisits.
+    from urllib.parse import urlsplit
+
+    changed = urlsplit(json.loads(objects[next(k for k in objects if k.startswith("archive/articles/"))])["url"]).path
+    body = (b"<html><head><title>Corrected</title></head><body><h1>Corrected</h1>"
+            + b"<p>A corrected paragraph, long enough to be a paragraph of an article. </p>" * 5 + b"</body></html>")
+    demo_server.overrides[changed] = (200, [("Content-Type", "text/html; charset=utf-8")], body)
+    try:
+        second = run_crawl(tmp_path / "unused", ["site=demo", f"url={demo_server.url}"],
+                           [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-b'}", "NEWS_INCREMENTAL=False"],
+                           crawl_id="s3state2")
+        assert second.returncode == 0, second.log[-3000:]
+        assert "Downloaded the state snapshot of site demo" in second.log
+        manifest = json.loads(bucket_objects(seaweed, "news-state")["archive/crawls/s3state2/manifest.json"])
+        assert manifest["counts"]["warc_revisits"] >= 24
+        # Machine A again: its working copy predates B's crawl; the snapshot is merged into it, so the
+        # page B captured is a revisit here too.
+        third = run_crawl(tmp_path / "unused", ["site=demo", f"url={demo_server.url}"],
+                          [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-a'}", "NEWS_INCREMENTAL=False"],
+                          crawl_id="s3state3")
+    finally:
+        del demo_server.overrides[changed]
+    assert third.returncode == 0, third.log[-3000:]
+    assert "Merged the state snapshot of site demo" in third.log
+    import io
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    objects = bucket_objects(seaweed, "news-state")
+    kinds = {}
+    for key in (k for k in objects if k.startswith("archive/warc/s3state") and k.endswith(".warc.gz")):
+        for record in ArchiveIterator(io.BytesIO(objects[key])):
+            if record.rec_headers.get_header("WARC-Target-URI", "").endswith(changed):
+                kinds.setdefault(key.split("/")[2], set()).add(record.rec_type)
+    assert "response" in kinds["s3state2"] and "response" not in kinds["s3state3"] and "revisit" in kinds["s3state3"]
+
+
+def test_second_crawl_of_a_site_refused_from_another_machine(seaweed, tmp_path):
+    """Issue 18: two crawls of one site into one s3:// archive from two machines (two spools), without Redis:
+    the second is refused with a clear message while the first holds the site's lease; never silently merged."""
+    seaweed.create_bucket("news-lease")
+    settings = seaweed.settings("news-lease", "archive")
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    with DemoServer() as site:
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=demo", "-a", f"url={site.url}",
+               "-s", "ARCHIVE_CRAWL_ID=lease1", "-s", f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-a'}", *FAST,
+               "-s", "DOWNLOAD_DELAY=0.2"]
+        for s in settings:
+            cmd += ["-s", s]
+        with open(tmp_path / "first.log", "w") as log:
+            first = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            client = seaweed.client()
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    client.head_object(Bucket="news-lease", Key="archive/state/demo/lease.json")
+                    break
+                except Exception:
+                    time.sleep(0.2)
+            second = run_crawl(tmp_path / "unused", ["site=demo", f"url={site.url}"],
+                               [*settings, f"ARCHIVE_SPOOL_DIR={tmp_path / 'spool-b'}"], crawl_id="lease2")
+            assert first.wait(timeout=600) == 0, (tmp_path / "first.log").read_text()[-3000:]
+    assert second.returncode != 0
+    assert "Crawl of site demo refused: another crawl of this site is running" in second.log
+    assert '"crawl_id": "lease1"' in second.log
+    lease = json.loads(bucket_objects(seaweed, "news-lease")["archive/state/demo/lease.json"])
+    assert lease["crawl_id"] == "lease1" and lease["expires_at"] == 0  # given back at close

@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 
 from archive.iothread import ArchiveIO
-from archive.keys import manifest_key, safe_key, slug
+from archive.keys import manifest_key, safe_key, site_key, slug
+from archive.statestore import SiteLockedError
 from archive.storage import Storage, open_storage
 from crawler import signals as archive_signals
 from crawler.extensions.resume import read_crawl_id, write_crawl_id
@@ -63,7 +64,7 @@ logger = logging.getLogger(__name__)
 
 def new_crawl_id(site: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    return f"{slug(site, 'crawl')}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    return f"{slug(site_key(site), 'crawl')}-{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 class ArchiveExtension:
@@ -94,7 +95,9 @@ class ArchiveExtension:
         self.closed = False
         stats = crawler.stats
         self.io = ArchiveIO(settings.getbool("ARCHIVE_IO_THREAD"))
-        self.state = SiteState(self.storage, site, settings.getbool("ARCHIVE_DEDUP_ENABLED"), stats)
+        self.state = SiteState(self.storage, site, settings.getbool("ARCHIVE_DEDUP_ENABLED"), stats, settings)
+        # One crawl of a site at a time (not with REDIS_URL): the second one stops here, with a clear message.
+        self.state.open(self.crawl_id)
         self.packager = Packager(
             self.storage, self.crawl_id, site, settings.getbool("ARCHIVE_PACKAGE_ENABLED") and not self.worker, stats
         )
@@ -120,7 +123,11 @@ class ArchiveExtension:
         limit_malloc_arenas(crawler.settings.getint("ARCHIVE_MALLOC_ARENAS"))
         spider = crawler.spider
         site = str(getattr(spider, "site_name", None) or getattr(spider, "name", None) or "crawl")
-        ext = cls(crawler, site)
+        try:
+            ext = cls(crawler, site)
+        except SiteLockedError as exc:
+            logger.error("Crawl of site %s refused: %s", site, exc)
+            raise
         logger.info("Archive of crawl %s: storing into %s", ext.crawl_id, ext.storage.describe())
         # The storage keeps its own copy of the credentials: blank them in the settings, which
         # Scrapy logs right after building the extensions and nothing else in the crawl needs.

@@ -17,9 +17,12 @@ The pointer to the response record (file, record id, offset, length) is put
 in ``request.meta["warc"]`` for the item pipelines.
 
 Deduplication: a 2xx response whose payload digest equals the site's last
-capture of the same URL (``archive.dedup``) is written as a ``revisit`` record
-(WARC-Profile identical-payload-digest, WARC-Refers-To*), and
-``request.meta["warc_revisit"]`` tells the spider the page is unchanged.
+capture of the same URL (the site state, ``archive.statestore``) is written as a
+``revisit`` record (WARC-Profile identical-payload-digest, WARC-Refers-To*), and
+``request.meta["warc_revisit"]`` tells the spider the page is unchanged.  A full
+capture is recorded in the site state on the archive I/O thread as soon as its
+records are flushed, so a crawl killed at any point has every archived capture
+in its state.
 
 A body cut short by the server (connection closed before Content-Length, kept
 with ``DOWNLOAD_FAIL_ON_DATALOSS = False``) is written as received, with
@@ -64,7 +67,7 @@ from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
 
-from archive.warcwriter import HttpExchange, RevisitOf, payload_digest
+from archive.warcwriter import HttpExchange, RecordPointer, RevisitOf, payload_digest
 from crawler.extensions.archive import ArchiveExtension
 from crawler.wire import META_KEY as WIRE_META_KEY
 from crawler.wire import SECRET_REQUEST_HEADERS, WireCapture, without_secret_headers
@@ -195,8 +198,16 @@ class WarcCaptureMiddleware:
         deferred = request.meta.get("warc_metadata_deferred") and 200 <= response.status < 300
         fields = (capture_fields(request, response)
                   if self.write_metadata and not deferred and not self.reaches_callback(request, response) else None)
+        written = None
+        if dedup is not None and revisit_of is None:
+            # A full capture: into the site state on the I/O thread, right after its records are flushed.
+            url, etag, last_modified = request.url, _header(response, b"ETag"), _header(response, b"Last-Modified")
+
+            def written(pointer: RecordPointer) -> None:
+                state.record(url, digest, pointer.date, pointer.record_id, etag, last_modified)
+
         try:
-            pointer, cpu_ms = await archive.recorder.record_exchange(exchange, revisit_of, fields)
+            pointer, cpu_ms = await archive.recorder.record_exchange(exchange, revisit_of, fields, written)
         except OSError as exc:
             # Not fatal for the crawl, but loud: the exchange is not archived.
             self.stats.inc_value("archive/warc/errors")
@@ -215,15 +226,6 @@ class WarcCaptureMiddleware:
             self.stats.inc_value("archive/warc/revisits")
         else:
             self.stats.inc_value("archive/warc/responses")
-            if dedup is not None:
-                dedup.record(
-                    request.url,
-                    digest,
-                    pointer.date,
-                    pointer.record_id,
-                    etag=_header(response, b"ETag"),
-                    last_modified=_header(response, b"Last-Modified"),
-                )
         self.stats.inc_value("archive/warc/exchanges")
         self.stats.inc_value("archive/warc/records", records)
         if wire is not None and wire.cert_chain_pem:

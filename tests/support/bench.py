@@ -2,6 +2,7 @@
 
     python -m tests.support.bench crawl [--pages 2000] [--scale 10000] [-s NAME=VALUE ...]
     python -m tests.support.bench upload [--mb 300]
+    python -m tests.support.bench state [--urls 1000000]
 
 ``crawl``: serves the 181 pages of the Zyte article-extraction benchmark
 (../shared/datasets) as a site on 127.0.0.1 — the same pages under as many
@@ -20,6 +21,11 @@ the slowdown beside the bytes they add.
 bytes, and uploads it through the crawler's own storage path (spool →
 multipart, Content-MD5, size/ETag verification) in a fresh process that has
 the crawler stack imported; prints elapsed time and that process's peak RSS.
+``state``: generates a site state (archive/statestore.py, SQLite) of N URLs, then crawls the
+demo site (a few articles) twice into archives that differ only by that state — empty, then
+N URLs — and reports the crawl's wall time and peak RSS (``process/peak_rss_mb``) for each,
+the time to open the state, and the cost of a lookup (random URLs, half of them present).
+
 The last line is one JSON object.
 """
 
@@ -272,6 +278,68 @@ def baseline_pages_per_s() -> float:
     return len(pages) / (time.perf_counter() - started)
 
 
+def _state_crawl(archive: Path, server_url: str) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", "site=demo", "-a", f"url={server_url}",
+           "-a", "max_articles=5", "-s", f"ARCHIVE_URI={archive}", "-s", "ARCHIVE_CRAWL_ID=bench",
+           "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO"]
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="crawler.settings")
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    stats = json.loads((archive / "crawls" / "bench" / "manifest.json").read_text("utf-8"))["stats"]
+    return {"seconds": round(elapsed, 2), "peak_rss_mb": stats["process/peak_rss_mb"]}
+
+
+def bench_state(urls: int) -> dict[str, Any]:
+    """A state of ``urls`` URLs: crawl start-up and peak RSS against an empty state, lookup cost."""
+    import random
+
+    from archive.dedup import Capture
+    from archive.statestore import SQLiteStateStore
+    from demo.server import DemoServer
+
+    result: dict[str, Any] = {"state_urls": urls}
+    with tempfile.TemporaryDirectory(prefix="bench-state-") as tmp:
+        full, empty = Path(tmp) / "full", Path(tmp) / "empty"
+        path = full / "state" / "demo" / "state.sqlite"
+        started = time.perf_counter()
+        store = SQLiteStateStore(path)
+        store.set_value("legacy_import", "{}")
+        digest = "sha1:" + "A" * 32
+        store.put_many(
+            (f"https://example.org/{i // 1000}/article-{i}.html",
+             Capture(digest, "2024-01-01T00:00:00Z", f"<urn:uuid:{i:032x}>", f"articles/demo/2024/01/01/{i}.json"))
+            for i in range(urls)
+        )
+        store.close()
+        result["state_generate_s"] = round(time.perf_counter() - started, 1)
+        result["state_file_mb"] = round(path.stat().st_size / 1e6, 1)
+        # open + lookups in this process (a fresh connection, as a crawl starts)
+        started = time.perf_counter()
+        store = SQLiteStateStore(path)
+        result["state_open_ms"] = round(1000 * (time.perf_counter() - started), 2)
+        rng = random.Random(18)
+        probes = [f"https://example.org/{(i := rng.randrange(2 * urls)) // 1000}/article-{i}.html" for _ in range(100_000)]
+        started = time.perf_counter()
+        found = sum(store.get(u) is not None for u in probes)
+        result["state_lookup_us"] = round(1e6 * (time.perf_counter() - started) / len(probes), 2)
+        result["state_lookup_hit_share"] = round(found / len(probes), 2)
+        store.record(probes[0], digest, "2025-01-01T00:00:00Z", "<urn:uuid:x>")  # the WAL file is created
+        started = time.perf_counter()
+        for n, url in enumerate(probes[1:2001]):
+            store.record(url, digest, "2025-01-01T00:00:00Z", f"<urn:uuid:y{n}>")  # each committed
+        result["state_record_us"] = round(1e6 * (time.perf_counter() - started) / 2000, 1)
+        store.close()
+        with DemoServer() as server:
+            result["empty_crawl"] = _state_crawl(empty, server.url)
+            result["full_crawl"] = _state_crawl(full, server.url)
+    result["startup_added_s"] = round(result["full_crawl"]["seconds"] - result["empty_crawl"]["seconds"], 2)
+    result["rss_added_mb"] = round(result["full_crawl"]["peak_rss_mb"] - result["empty_crawl"]["peak_rss_mb"], 1)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -284,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="a crawler setting for the benchmark crawls, e.g. -s EXTRACT_FAST=True")
     up = sub.add_parser("upload", help="300 MB WARC upload to a local S3 store: time and peak RSS")
     up.add_argument("--mb", type=int, default=300)
+    st = sub.add_parser("state", help="site state of N URLs: crawl start-up, peak RSS vs empty state, lookup cost")
+    st.add_argument("--urls", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     started = time.time()
     result: dict[str, Any] = {}
@@ -329,6 +399,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Uploaded a {result['upload_mb']} MB WARC to SeaweedFS in {result['upload_seconds']} s "
               f"({result['upload_mb_per_s']} MB/s); peak RSS of the uploading crawler process "
               f"{result['upload_peak_rss_mb']} MB; verified: {result['upload_verified']}")
+    if args.what == "state":
+        result = bench_state(args.urls)
+        print(f"State of {result['state_urls']} URLs ({result['state_file_mb']} MB SQLite, generated in "
+              f"{result['state_generate_s']} s): opened in {result['state_open_ms']} ms, lookup "
+              f"{result['state_lookup_us']} us, record (committed) {result['state_record_us']} us")
+        print(f"Crawl of the demo site: empty state {result['empty_crawl']['seconds']} s, peak RSS "
+              f"{result['empty_crawl']['peak_rss_mb']} MB; with the state {result['full_crawl']['seconds']} s, "
+              f"{result['full_crawl']['peak_rss_mb']} MB: start-up {result['startup_added_s']:+} s, "
+              f"RSS {result['rss_added_mb']:+} MB")
     result["bench_seconds"] = round(time.time() - started, 1)
     print(json.dumps(result))
     return 0
