@@ -37,6 +37,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,32 @@ def state_dir_key(site: str) -> str:
 def sqlite_key(site: str) -> str:
     """The SQLite state (or its uploaded snapshot) of a site in the archive."""
     return safe_key(f"state/{site_key(site)}/state.sqlite")
+
+
+@dataclass
+class ArticleState:
+    """What the state knows of one article URL: its latest JSON, its versions, when it was last checked.
+
+    ``versions`` lists every version of the article kept in the archive, oldest first; each is
+    ``{"n", "fetched_at", "content_sha256", "version_sha256", "payload_digest", "warc", "key"}``
+    (:mod:`pipelines.versions`); the last one is the latest record, at ``key``.
+    ``checked`` is the last time the URL was fetched (whatever the answer: a new version, the same
+    bytes, a 304); ``due`` when the refresh policy fetches it next (:mod:`crawler.refresh`).
+    """
+
+    id: str
+    key: str
+    published: str | None
+    checked: str
+    due: str | None = None
+    versions: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> ArticleState:
+        return cls(**json.loads(raw))
 
 
 class CaptureView(Mapping[str, Capture]):
@@ -121,6 +148,30 @@ class StateStore(ABC):
             return False
         self.set_value(name, value)
         return True
+
+    # -- articles: versions and refresh (ArticleState) ---------------------------------
+    @abstractmethod
+    def get_article(self, url: str) -> ArticleState | None:
+        """What the state knows of the article at ``url``, if any."""
+
+    @abstractmethod
+    def put_article(self, url: str, article: ArticleState) -> None: ...
+
+    @abstractmethod
+    def article_url(self, article_id: str) -> str | None:
+        """The URL of the article with this id, if the state knows it."""
+
+    @abstractmethod
+    def articles_due(self, now: str, limit: int | None = None) -> Iterator[str]:
+        """URLs of known articles whose refresh is due at ``now`` (ISO 8601 UTC), most overdue first;
+        every known article with ``now`` = ``"9999"``."""
+
+    def touch_article(self, url: str, checked: str, due: str | None) -> None:
+        """The article at ``url`` was fetched again at ``checked``; next refresh at ``due``."""
+        article = self.get_article(url)
+        if article is not None:
+            article.checked, article.due = checked, due
+            self.put_article(url, article)
 
     def flush(self) -> None:  # noqa: B027 - a backend whose puts are durable at once has nothing to do
         """Make every put durable now."""
@@ -190,6 +241,11 @@ class SQLiteStateStore(StateStore):
                     url TEXT PRIMARY KEY, digest TEXT NOT NULL, date TEXT NOT NULL, record_id TEXT NOT NULL,
                     article_key TEXT, etag TEXT, last_modified TEXT) WITHOUT ROWID;
                 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS articles (
+                    url TEXT PRIMARY KEY, id TEXT NOT NULL, key TEXT NOT NULL, published TEXT,
+                    checked TEXT NOT NULL, due TEXT, versions TEXT NOT NULL) WITHOUT ROWID;
+                CREATE INDEX IF NOT EXISTS articles_by_id ON articles (id);
+                CREATE INDEX IF NOT EXISTS articles_by_due ON articles (due);
                 """
             )
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -284,6 +340,61 @@ class SQLiteStateStore(StateStore):
             self._wrote()
             return cursor.rowcount == 1
 
+    # -- articles --------------------------------------------------------------------
+    _ARTICLE_COLUMNS = "id, key, published, checked, due, versions"
+
+    def _article_rows(self, sql: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, args).fetchall()
+            except sqlite3.OperationalError as exc:  # a read-only state written before articles were kept
+                if "no such table" in str(exc):
+                    return []
+                raise
+
+    def get_article(self, url: str) -> ArticleState | None:
+        rows = self._article_rows(f"SELECT {self._ARTICLE_COLUMNS} FROM articles WHERE url = ?", (url,))
+        if not rows:
+            return None
+        article_id, key, published, checked, due, versions = rows[0]
+        return ArticleState(article_id, key, published, checked, due, json.loads(versions))
+
+    def put_article(self, url: str, article: ArticleState) -> None:
+        with self._lock:
+            self._begin()
+            self._db.execute(
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (url, article.id, article.key, article.published, article.checked, article.due,
+                 json.dumps(article.versions, ensure_ascii=False, separators=(",", ":"))),
+            )
+            self._wrote()
+
+    def touch_article(self, url: str, checked: str, due: str | None) -> None:
+        with self._lock:
+            self._begin()
+            self._db.execute("UPDATE articles SET checked = ?, due = ? WHERE url = ?", (checked, due, url))
+            self._wrote()
+
+    def article_url(self, article_id: str) -> str | None:
+        rows = self._article_rows("SELECT url FROM articles WHERE id = ? LIMIT 1", (article_id,))
+        return str(rows[0][0]) if rows else None
+
+    def articles_due(self, now: str, limit: int | None = None) -> Iterator[str]:
+        self.flush()
+        reader = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            sql = "SELECT url FROM articles WHERE due IS NOT NULL AND due <= ? ORDER BY due"
+            try:
+                cursor = reader.execute(sql + " LIMIT ?", (now, -1 if limit is None else limit))
+            except sqlite3.OperationalError as exc:
+                if "no such table" in str(exc):
+                    return
+                raise
+            for (url,) in cursor:
+                yield url
+        finally:
+            reader.close()
+
     def flush(self) -> None:
         with self._lock:
             self._commit()
@@ -301,6 +412,14 @@ class SQLiteStateStore(StateStore):
                     "LEFT JOIN main.captures m ON m.url = o.url WHERE m.url IS NULL OR o.date > m.date"
                 )
                 self._db.execute("INSERT OR IGNORE INTO main.meta SELECT * FROM other.meta")
+                if self._db.execute(
+                    "SELECT 1 FROM other.sqlite_master WHERE type = 'table' AND name = 'articles'"
+                ).fetchone():
+                    # Per article the state of the later check wins (its versions include the earlier ones).
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO main.articles SELECT o.* FROM other.articles o "
+                        "LEFT JOIN main.articles m ON m.url = o.url WHERE m.url IS NULL OR o.checked > m.checked"
+                    )
                 self._db.execute("COMMIT")
                 return max(0, cursor.rowcount)
             finally:
@@ -337,6 +456,12 @@ def _decode(raw: bytes | str) -> Capture:
     return Capture(*json.loads(raw))
 
 
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()
+
+
 class RedisStateStore(StateStore):
     """One site's state in Redis: hashes ``{prefix}:{site}:captures`` and ``{prefix}:{site}:meta``."""
 
@@ -347,6 +472,9 @@ class RedisStateStore(StateStore):
         base = f"{prefix}:{site_key(site)}"
         self.key = f"{base}:captures"
         self.meta_key = f"{base}:meta"
+        self.articles_key = f"{base}:articles"  # url -> ArticleState JSON
+        self.article_ids_key = f"{base}:article-ids"  # article id -> url
+        self.due_key = f"{base}:refresh-due"  # sorted set: url scored by its due time (epoch seconds)
         self.description = f"redis hash {self.key}"
 
     def get(self, url: str) -> Capture | None:
@@ -386,6 +514,37 @@ class RedisStateStore(StateStore):
 
     def set_value_if_absent(self, name: str, value: str) -> bool:
         return bool(self.client.hsetnx(self.meta_key, name, value))
+
+    # -- articles --------------------------------------------------------------------
+    def get_article(self, url: str) -> ArticleState | None:
+        raw = self.client.hget(self.articles_key, url)
+        return ArticleState.from_json(raw) if raw is not None else None
+
+    def put_article(self, url: str, article: ArticleState) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(self.articles_key, url, article.to_json())
+        pipe.hset(self.article_ids_key, article.id, url)
+        if article.due:
+            pipe.zadd(self.due_key, {url: _epoch(article.due)})
+        else:
+            pipe.zrem(self.due_key, url)
+        pipe.execute()
+
+    def article_url(self, article_id: str) -> str | None:
+        raw = self.client.hget(self.article_ids_key, article_id)
+        return raw.decode("utf-8") if isinstance(raw, bytes) else raw
+
+    def articles_due(self, now: str, limit: int | None = None) -> Iterator[str]:
+        top = "+inf" if now >= "9999" else _epoch(now)
+        start, page = 0, 1000
+        while limit is None or start < limit:
+            count = page if limit is None else min(page, limit - start)
+            urls: list[Any] = list(self.client.zrangebyscore(self.due_key, "-inf", top, start=start, num=count))
+            if not urls:
+                return
+            for u in urls:
+                yield u.decode("utf-8") if isinstance(u, bytes) else str(u)
+            start += len(urls)
 
     def close(self) -> None:
         self.client.close()
@@ -523,6 +682,7 @@ class MemoryStateStore(StateStore):
     def __init__(self) -> None:
         self._captures: dict[str, Capture] = {}
         self._values: dict[str, str] = {}
+        self._articles: dict[str, str] = {}  # url -> ArticleState JSON (a copy, as the other backends)
 
     def get(self, url: str) -> Capture | None:
         capture = self._captures.get(url)
@@ -550,3 +710,18 @@ class MemoryStateStore(StateStore):
 
     def set_value(self, name: str, value: str) -> None:
         self._values[name] = value
+
+    def get_article(self, url: str) -> ArticleState | None:
+        raw = self._articles.get(url)
+        return ArticleState.from_json(raw) if raw is not None else None
+
+    def put_article(self, url: str, article: ArticleState) -> None:
+        self._articles[url] = article.to_json()
+
+    def article_url(self, article_id: str) -> str | None:
+        return next((url for url, raw in self._articles.items() if ArticleState.from_json(raw).id == article_id), None)
+
+    def articles_due(self, now: str, limit: int | None = None) -> Iterator[str]:
+        due = sorted((a.due, url) for url, a in ((u, ArticleState.from_json(r)) for u, r in self._articles.items())
+                     if a.due is not None and a.due <= now)
+        return iter([url for _, url in due][:limit])

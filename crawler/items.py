@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -37,6 +37,7 @@ class PageItem:
     capture_status: str | None = None  # new / changed / unchanged against the last crawl
     request_url: str | None = None  # the URL first requested (before redirects), for the resume journal
     date_required: bool = False  # accepted on headline and text alone: an article only if the dates step dates it
+    payload_digest: str | None = None  # the WARC payload digest of the body (pipelines.versions: same bytes?)
     # Page resources by URL: {"archived": true, "warc": {...}, "status": 200} or {"archived": false, "reason": ...}
     # (crawler/middlewares/resources.py); None when resources were not fetched.
     resources: dict[str, dict[str, Any]] | None = None
@@ -54,7 +55,7 @@ class ImageRef:
 
 @dataclass
 class ArticleItem:
-    """One article record: the JSON output contract, schema_version 2 (docs/schema.md)."""
+    """One article record: the JSON output contract, schema_version 3 (docs/schema.md)."""
 
     id: str
     url: str
@@ -79,6 +80,8 @@ class ArticleItem:
     content_sha256: str
     extractor: dict[str, Any]
     removed: list[dict[str, str]] = field(default_factory=list)
+    # Schema version 3: every version of the article kept, oldest first (pipelines.versions).
+    versions: list[dict[str, Any]] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
     # Internal, not exported: the kept text blocks (``text`` is them joined), the
     # raw date evidence for the dates pipeline, and the profile's time zone.
@@ -92,6 +95,11 @@ class ArticleItem:
     dated: bool = field(default=False, repr=False, metadata={"export": False})
     # Set when the declared charset did not fit the bytes: "declared -> used".
     charset_fix: str | None = field(default=None, repr=False, metadata={"export": False})
+    # The page's payload digest, the versions as the site state keeps them, and the key the
+    # record is stored under (set by pipelines.versions; else the export computes it).
+    payload_digest: str | None = field(default=None, repr=False, metadata={"export": False})
+    versions_state: list[dict[str, Any]] = field(default_factory=list, repr=False, metadata={"export": False})
+    json_key: str | None = field(default=None, repr=False, metadata={"export": False})
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

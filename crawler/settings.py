@@ -164,6 +164,18 @@ ARCHIVE_STATE_SNAPSHOT_INTERVAL = 600.0
 ARCHIVE_STATE_LEASE_TTL = 300.0
 # With REDIS_URL: the site's state lives in the Redis hashes {prefix}:{site}:captures and :meta.
 ARCHIVE_STATE_REDIS_PREFIX = "news-archive:state"
+# Refresh policy for known articles (crawler/refresh.py, docs/state.md): "due" re-fetches those due,
+# "all" every known article of the site, "none" only those a sitemap/feed date says changed.
+# The spider argument -a refresh=... overrides it for one crawl.
+ARCHIVE_REFRESH = "due"
+# Articles younger than this many days (publication date, else first archived) are re-fetched every crawl.
+ARCHIVE_REFRESH_RECENT_DAYS = 3.0
+# Older ones are due again after age x this factor since their last fetch ...
+ARCHIVE_REFRESH_FACTOR = 0.25
+# ... but at least every this many days (0: no upper bound).
+ARCHIVE_REFRESH_MAX_INTERVAL_DAYS = 180.0
+# At most this many due (not "all") re-fetches per crawl, most overdue first (0: no limit).
+ARCHIVE_REFRESH_MAX_PER_CRAWL = 5000
 # Write metadata records (discovery path, depth, referrer, outlinks) per capture.
 ARCHIVE_WARC_METADATA = True
 # Build the crawl's CDXJ index and WACZ package when the crawl ends.
@@ -342,5 +354,6 @@ ITEM_PIPELINES = {
     "pipelines.repetition.RepetitionPipeline": 200,
     "pipelines.dates.DatesPipeline": 300,
     "pipelines.window.DateWindowPipeline": 500,
+    "pipelines.versions.ArticleVersionsPipeline": 850,
     "pipelines.export.JsonExportPipeline": 900,
 }

@@ -37,14 +37,16 @@ import json
 import logging
 import os
 import socket
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.dedup import DedupIndex, dedup_key
 from archive.keys import site_key
 from archive.statestore import (
+    ArticleState,
     MemoryStateStore,
     RedisStateStore,
     SiteLease,
@@ -55,6 +57,10 @@ from archive.statestore import (
     sqlite_key,
 )
 from archive.storage import RemoteStorage, Storage, StorageError
+from crawler.refresh import RefreshPolicy, iso
+
+if TYPE_CHECKING:
+    from crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +84,9 @@ class SiteState:
         self.busy_timeout = float(get("ARCHIVE_STATE_BUSY_TIMEOUT") or 30.0)
         self.snapshot_interval = float(get("ARCHIVE_STATE_SNAPSHOT_INTERVAL") or 0.0)
         self.spool_dir = Path(get("ARCHIVE_SPOOL_DIR") or "./archive-spool").expanduser()
+        # When a stored article is due again (crawler.refresh); the mode is the crawl's business.
+        self.refresh = (RefreshPolicy.from_settings(settings) if hasattr(settings, "getfloat")
+                        else RefreshPolicy())
         self._store: StateStore | None = None
         self._lock: SiteLock | None = None
         self._lease: SiteLease | None = None
@@ -156,6 +165,24 @@ class SiteState:
                 logger.error("Could not open the state of site %s (%s); every page is stored in full", self.site, exc)
                 self._store = MemoryStateStore()
         return self._store
+
+    def open_readonly(self) -> StateStore | None:
+        """The site's state for reading only (commands such as ``archive-history``): no lock, no
+        import; a remote archive's snapshot is downloaded to a temporary file.  None if there is none."""
+        if self.redis_url:
+            return RedisStateStore(self.redis_url, self.site, self.redis_prefix)
+        local = None if self.remote else self.storage.local_path(sqlite_key(self.site))
+        if local is None:
+            tmp = Path(tempfile.mkdtemp(prefix="news-state-")) / "state.sqlite"
+            try:
+                if not self.storage.fetch_to(sqlite_key(self.site), tmp):
+                    return None
+            except StorageError:
+                return None
+            local = tmp
+        if not local.exists():
+            return None
+        return SQLiteStateStore(local, readonly=True)
 
     def _open(self) -> StateStore:
         store: StateStore
@@ -249,14 +276,22 @@ class SiteState:
             self._last_snapshot = time.monotonic()
             self._upload()
 
-    def article_stored(self, url: str, key: str) -> None:
-        """An article JSON of ``url`` was stored under ``key``."""
-        if self.dedup_enabled:
-            try:
-                self.dedup.set_article(url, key)
-            except Exception as exc:
-                self._error()
-                logger.error("Could not record the article of %s in the state of site %s: %s", url, self.site, exc)
+    def article_stored(self, item: ArticleItem, key: str) -> None:
+        """The article JSON of ``item`` was stored under ``key``: its capture points at it, and its
+        article state (versions, when the refresh policy fetches it next) is updated."""
+        if not self.dedup_enabled:
+            return
+        try:
+            self.dedup.set_article(item.url, key)
+            born = item.published or (item.versions_state[0]["fetched_at"] if item.versions_state else None)
+            checked = iso(datetime.fromisoformat(item.fetched_at.replace("Z", "+00:00")))
+            self.dedup.put_article(item.url, ArticleState(
+                id=item.id, key=key, published=born or item.fetched_at, checked=checked,
+                due=self.refresh.next_due(born or item.fetched_at, checked), versions=item.versions_state,
+            ))
+        except Exception as exc:
+            self._error()
+            logger.error("Could not record the article of %s in the state of site %s: %s", item.url, self.site, exc)
 
     def _upload(self) -> None:
         """A snapshot of the local database to the remote archive (``state/{site}/state.sqlite``)."""

@@ -393,6 +393,7 @@ def extract_article(
         fetched_at=page.fetched_at,
         http_status=page.status,
         warc=page.warc,
+        payload_digest=page.payload_digest,
         content_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         extractor={
             "name": "trafilatura",

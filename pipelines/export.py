@@ -100,7 +100,8 @@ class JsonExportPipeline:
             self.stats.inc_value("export/dropped/invalid")
             logger.error("Article %s does not match the JSON schema, not written: %s", item.url, exc)
             raise DropItem(f"{item.url}: invalid record: {exc}") from exc
-        key = article_key(item.site, record_day(record), item.id)
+        # Where pipelines.versions put the article (an edited one stays where it was first stored).
+        key = item.json_key or article_key(item.site, record_day(record), item.id)
         data = dumps_record(record)
         self.in_flight += 1
         try:

@@ -253,7 +253,7 @@ def test_page_resources_archived_once_with_provenance(sites, tmp_path):
     # The JSON says which images were kept, with pointers that open their records.
     articles = {r["url"]: r for _, r in result.articles()}
     a = articles[s + "/news/a.html"]
-    assert a["schema_version"] == 2
+    assert a["schema_version"] == 3
     by_url = {i["url"]: i for i in a["images"]}
     kept = by_url[s + "/img/photo-a.jpg"]
     assert kept["archived"] is True and kept["reason"] is None

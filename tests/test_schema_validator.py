@@ -85,11 +85,18 @@ def test_rejection_names_the_field() -> None:
 
 
 def test_schema_version_1_records_still_validate():
-    """Records written before schema version 2 (images without archived/warc/reason) stay valid."""
-    # A record as version 1 wrote it: today's record without the version 2 image fields.
+    """Records written before schema versions 2 and 3 (images without archived/warc/reason; no
+    versions) stay valid."""
     record = next(r for r in _records() if r["images"])
-    assert record["schema_version"] == 2
+    assert record["schema_version"] == 3
     validate_article(record)
+    # A record as version 2 wrote it: no versions list.
+    del record["versions"]
+    with pytest.raises(SchemaError, match="versions"):
+        validate_article(record)  # required from version 3 on
+    record["schema_version"] = 2
+    validate_article(record)
+    # A record as version 1 wrote it: without the version 2 image fields either.
     record["schema_version"] = 1
     record["images"] = [{"url": i["url"], "caption": i["caption"]} for i in record["images"]]
     assert record["schema_version"] == 1 and "archived" not in record["images"][0]

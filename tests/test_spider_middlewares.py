@@ -19,6 +19,7 @@ from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from archive.dedup import Capture
+from archive.statestore import ArticleState, MemoryStateStore
 from crawler import settings as project
 from crawler.addon import NewsArchiveAddon
 from crawler.extensions.distributed import DistributedIdleExtension
@@ -220,8 +221,12 @@ def test_triage_needs_a_spider_that_declares_its_callbacks():
 class FakeArchive:
     """What the middleware uses of ArchiveExtension: its site state and storage."""
 
-    def __init__(self, captures: dict[str, Capture], stored: set[str]) -> None:
-        self.state = SimpleNamespace(dedup_enabled=True, dedup=SimpleNamespace(captures=captures))
+    def __init__(self, captures: dict[str, Capture], stored: set[str], articles: dict[str, ArticleState]) -> None:
+        store = MemoryStateStore()
+        store.put_many(captures.items())
+        for url, article in articles.items():
+            store.put_article(url, article)
+        self.state = SimpleNamespace(dedup_enabled=True, dedup=store, site="x")
         self.storage = SimpleNamespace(exists=lambda key: key in stored)
 
 
@@ -230,13 +235,16 @@ CAPTURES = {
                                   etag='"abc"', last_modified="Wed, 10 Jan 2024 10:00:00 GMT"),
     SITE + "/archives/2": Capture("d2", "2024-01-10T10:00:00+00:00", "<urn:2>", None),  # not an article
 }
+# archives/1 was checked recently and is not due before 2099 (crawler.refresh)
+ARTICLES = {SITE + "/archives/1": ArticleState("1", "articles/x/1.json", "2024-01-10T10:00:00Z",
+                                               "2024-01-10T10:00:00Z", "2099-01-01T00:00:00Z")}
 
 
 def known(revalidate: bool = False, incremental: bool = True) -> tuple[KnownArticleMiddleware, Crawler]:
     crawler = crawler_for()
     if revalidate:
         crawler.spider.profile.revalidate = True
-    archive = FakeArchive(CAPTURES, {"articles/x/1.json"})
+    archive = FakeArchive(CAPTURES, {"articles/x/1.json"}, ARTICLES)
     return KnownArticleMiddleware(crawler, archive, incremental), crawler  # type: ignore[arg-type]
 
 
@@ -260,6 +268,34 @@ def test_known_unchanged_articles_are_not_requested_again():
                 request(SITE + "/archives/3", "link"), request(SITE + "/archives/2", "link")):
         assert mw.check_request(req) is req
     assert crawler.stats.get_value("news/skipped/known_unchanged") == 2
+
+
+def test_refresh_policy_decides_which_known_articles_are_fetched_again():
+    mw, crawler = known()
+    # Archived before article states existed (no ArticleState): its age counts from its capture, long
+    # past the longest interval, so it is due; a conditional request with the capture's validators.
+    legacy = SITE + "/archives/7"
+    mw.archive.state.dedup.put(legacy, Capture("d7", "2024-01-10T10:00:00+00:00", "<urn:7>", "articles/x/7.json",
+                                               etag='"e7"'))
+    req = mw.check_request(request(legacy, "sitemap"))
+    assert req is not None and req.headers["If-None-Match"] == b'"e7"' and 304 in req.meta["handle_httpstatus_list"]
+    assert crawler.stats.get_value("news/refresh/due") == 1
+    # found again by another link: the same claim (counted once; the duplicate filter drops it)
+    assert mw.check_request(request(legacy, "link")) is not None
+    assert crawler.stats.get_value("news/refresh/due") == 1
+    # the budget: ARCHIVE_REFRESH_MAX_PER_CRAWL due re-fetches per crawl, then deferred to the next crawl
+    from crawler.refresh import RefreshPolicy
+
+    crawler.spider.refresh_policy = RefreshPolicy(max_per_crawl=1)
+    other = SITE + "/archives/8"
+    mw.archive.state.dedup.put(other, Capture("d8", "2024-01-10T10:00:00+00:00", "<urn:8>", "articles/x/8.json"))
+    assert mw.check_request(request(other, "link")) is None
+    assert crawler.stats.get_value("news/refresh/deferred") == 1
+    # refresh=all: every known article, the not-due one too; none: only on a newer sitemap/feed date
+    crawler.spider.refresh_policy = RefreshPolicy(mode="all")
+    assert mw.check_request(request(SITE + "/archives/1", "link")).meta["refresh"] == "all"  # type: ignore[union-attr]
+    crawler.spider.refresh_policy = RefreshPolicy(mode="none")
+    assert mw.check_request(request(other, "link")) is None
 
 
 def test_known_articles_revalidated_when_the_profile_asks():

@@ -164,7 +164,7 @@ class ArchiveExtension:
         self.articles_written += 1
         self.packager.add_page(item.url, item.fetched_at, item.title, item.id)
         if item.warc is not None:
-            self.state.article_stored(item.url, key)
+            self.state.article_stored(item, key)
 
     def page_rejected(self, url: str, reason: str) -> None:
         self.rejected_total += 1

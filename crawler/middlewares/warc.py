@@ -177,6 +177,7 @@ class WarcCaptureMiddleware:
         request.meta.pop("fetch_bytes", None)
         request.meta["warc_fetched_at"] = exchange.date
         digest = exchange.payload_digest = payload_digest(exchange.body)
+        request.meta["warc_payload_digest"] = digest
         revisit_of = None
         capture = None
         complete = exchange.truncated is None  # a cut-short body is never the reference capture of a URL

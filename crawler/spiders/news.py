@@ -57,6 +57,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 
+from archive.warcwriter import payload_digest as body_digest
 from crawler import signals as news_signals
 from crawler.detection import classify_page, classify_url
 from crawler.discovery import (
@@ -72,6 +73,7 @@ from crawler.discovery import (
 from crawler.embeds import page_embeds
 from crawler.items import PageItem
 from crawler.profiles import ProfileError, SiteProfile, load_profile, profile_for_url
+from crawler.refresh import RefreshPolicy
 from crawler.urls import strip_tracking
 
 logger = logging.getLogger(__name__)
@@ -108,6 +110,7 @@ class NewsSpider(Spider):
         until: str | None = None,
         max_articles: str | int | None = None,
         depth: str | int | None = None,
+        refresh: str | None = None,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -134,7 +137,9 @@ class NewsSpider(Spider):
         self.max_articles = int(max_articles) if max_articles not in (None, "") else None
         self.depth_arg = int(depth) if depth not in (None, "") else None
         self.allowed_domains = list(profile.allowed_domains)
-        args_given = {"site": site, "url": url, "since": since, "until": until, "max_articles": max_articles, "depth": depth}
+        self.refresh_arg = refresh
+        args_given = {"site": site, "url": url, "since": since, "until": until, "max_articles": max_articles,
+                      "depth": depth, "refresh": refresh}
         self.crawl_args = {k: v for k, v in args_given.items() if v not in (None, "")}
         self._sitemaps_requested: set[str] = set()
         self._robots_seen: set[str] = set()
@@ -150,6 +155,7 @@ class NewsSpider(Spider):
         profile_depth = self.profile.link_depth
         default_depth = profile_depth if profile_depth is not None else s.getint("NEWS_LINK_DEPTH")
         self.link_depth = self.depth_arg if self.depth_arg is not None else default_depth
+        self.refresh_policy = RefreshPolicy.from_settings(s, self.refresh_arg)  # ValueError names the fix
         self.follow_article_links = s.getbool("NEWS_FOLLOW_ARTICLE_LINKS")
         self.guess_sitemaps = s.getbool("NEWS_GUESS_SITEMAPS")
         self.min_paragraphs = s.getint("NEWS_ARTICLE_MIN_PARAGRAPHS")
@@ -184,6 +190,13 @@ class NewsSpider(Spider):
         priority = 10 if discovery in ("sitemap-index", "robots") else 5 if kind == "article" else 0
         stats.inc_value(f"news/requests/{discovery.split('-')[0]}")
         return Request(url, callback=callback, priority=priority, meta={"discovery": discovery, "link_depth": depth, **meta})
+
+    def refresh_request(self, url: str) -> Request | None:
+        """A request re-fetching a known article the crawl may not discover (the refresh policy,
+        :mod:`crawler.refresh`; made by :class:`crawler.middlewares.known.KnownArticleMiddleware`)."""
+        if not self._allowed(url):
+            return None
+        return self._req(url, self.parse_page, "refresh", depth=self.link_depth)
 
     async def start(self) -> AsyncIterator[Any]:
         for req in self._start_requests():
@@ -413,4 +426,5 @@ class NewsSpider(Spider):
             capture_status=response.meta.get("capture_status"),
             request_url=response.meta.get("redirect_urls", [response.url])[0],
             date_required=date_required,
+            payload_digest=response.meta.get("warc_payload_digest") or body_digest(response.body),
         )
