@@ -15,6 +15,11 @@ Both hold *captures by URL* (:class:`archive.dedup.Capture`: payload digest, WAR
 record id, article key, ETag, Last-Modified) and a small key-value area (``get_value``/
 ``set_value``) for other per-site state (the last crawl, the legacy import marker).
 
+The repetition learner's blocks (candidates with their pages, learned blocks, pages to re-clean)
+are part of every store too: the methods of :class:`archive.blockstate.LearnedBlockState`, each
+backend mixing in its implementation from :mod:`archive.blockstate` (SQLite tables ``blocks_*``
+in the same file, Redis keys ``{prefix}:{site}:blocks:*``).
+
 The dedup users (:class:`crawler.sitestate.SiteState` and through it the WARC capture and
 known-article middlewares) use the same methods as :class:`archive.dedup.DedupIndex`:
 ``lookup``, ``status``, ``record``, ``set_article`` and the read-only mapping ``captures``.
@@ -40,6 +45,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from archive.blockstate import LearnedBlockState, MemoryBlockState, RedisBlockState, SQLiteBlockState
 from archive.dedup import Capture
 from archive.keys import safe_key, site_key
 
@@ -83,7 +89,7 @@ class CaptureView(Mapping[str, Capture]):
         return len(self._store)
 
 
-class StateStore(ABC):
+class StateStore(LearnedBlockState, ABC):
     """Captures by URL and a small key-value area of one site (see module docstring)."""
 
     description = ""
@@ -161,7 +167,7 @@ class StateStore(ABC):
 
 
 # -- SQLite --------------------------------------------------------------------------
-class SQLiteStateStore(StateStore):
+class SQLiteStateStore(SQLiteBlockState, StateStore):
     """One site's state in one SQLite file, WAL mode (see module docstring)."""
 
     def __init__(
@@ -301,6 +307,7 @@ class SQLiteStateStore(StateStore):
                     "LEFT JOIN main.captures m ON m.url = o.url WHERE m.url IS NULL OR o.date > m.date"
                 )
                 self._db.execute("INSERT OR IGNORE INTO main.meta SELECT * FROM other.meta")
+                self._merge_blocks_attached()  # the repetition learner's blocks (archive/blockstate.py)
                 self._db.execute("COMMIT")
                 return max(0, cursor.rowcount)
             finally:
@@ -337,7 +344,7 @@ def _decode(raw: bytes | str) -> Capture:
     return Capture(*json.loads(raw))
 
 
-class RedisStateStore(StateStore):
+class RedisStateStore(RedisBlockState, StateStore):
     """One site's state in Redis: hashes ``{prefix}:{site}:captures`` and ``{prefix}:{site}:meta``."""
 
     def __init__(self, url: str, site: str, prefix: str = "news-archive:state", client: Any = None) -> None:
@@ -515,7 +522,7 @@ class SiteLease:
 
 
 # -- in memory -----------------------------------------------------------------------
-class MemoryStateStore(StateStore):
+class MemoryStateStore(MemoryBlockState, StateStore):
     """A state that lives as long as the process (tests; the fallback when the real one cannot be opened)."""
 
     description = "memory"
