@@ -15,6 +15,11 @@ Both hold *captures by URL* (:class:`archive.dedup.Capture`: payload digest, WAR
 record id, article key, ETag, Last-Modified) and a small key-value area (``get_value``/
 ``set_value``) for other per-site state (the last crawl, the legacy import marker).
 
+The repetition learner's blocks (candidates with their pages, learned blocks, pages to re-clean)
+are part of every store too: the methods of :class:`archive.blockstate.LearnedBlockState`, each
+backend mixing in its implementation from :mod:`archive.blockstate` (SQLite tables ``blocks_*``
+in the same file, Redis keys ``{prefix}:{site}:blocks:*``).
+
 The dedup users (:class:`crawler.sitestate.SiteState` and through it the WARC capture and
 known-article middlewares) use the same methods as :class:`archive.dedup.DedupIndex`:
 ``lookup``, ``status``, ``record``, ``set_article`` and the read-only mapping ``captures``.
@@ -41,6 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive.blockstate import LearnedBlockState, MemoryBlockState, RedisBlockState, SQLiteBlockState
 from archive.dedup import Capture
 from archive.keys import safe_key, site_key
 
@@ -110,7 +116,7 @@ class CaptureView(Mapping[str, Capture]):
         return len(self._store)
 
 
-class StateStore(ABC):
+class StateStore(LearnedBlockState, ABC):
     """Captures by URL and a small key-value area of one site (see module docstring)."""
 
     description = ""
@@ -212,7 +218,7 @@ class StateStore(ABC):
 
 
 # -- SQLite --------------------------------------------------------------------------
-class SQLiteStateStore(StateStore):
+class SQLiteStateStore(SQLiteBlockState, StateStore):
     """One site's state in one SQLite file, WAL mode (see module docstring)."""
 
     def __init__(
@@ -420,6 +426,7 @@ class SQLiteStateStore(StateStore):
                         "INSERT OR REPLACE INTO main.articles SELECT o.* FROM other.articles o "
                         "LEFT JOIN main.articles m ON m.url = o.url WHERE m.url IS NULL OR o.checked > m.checked"
                     )
+                self._merge_blocks_attached()  # the repetition learner's blocks (archive/blockstate.py)
                 self._db.execute("COMMIT")
                 return max(0, cursor.rowcount)
             finally:
@@ -462,7 +469,7 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
-class RedisStateStore(StateStore):
+class RedisStateStore(RedisBlockState, StateStore):
     """One site's state in Redis: hashes ``{prefix}:{site}:captures`` and ``{prefix}:{site}:meta``."""
 
     def __init__(self, url: str, site: str, prefix: str = "news-archive:state", client: Any = None) -> None:
@@ -674,7 +681,7 @@ class SiteLease:
 
 
 # -- in memory -----------------------------------------------------------------------
-class MemoryStateStore(StateStore):
+class MemoryStateStore(MemoryBlockState, StateStore):
     """A state that lives as long as the process (tests; the fallback when the real one cannot be opened)."""
 
     description = "memory"

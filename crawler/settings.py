@@ -270,7 +270,8 @@ EXTRACT_FAST = False
 CLEAN_REPEAT_ENABLED = True
 # A block seen on this many distinct articles of a site is template.
 CLEAN_REPEAT_MIN_PAGES = 3
-# At most this many block fingerprints are kept per site (LRU).
+# At most this many candidate block fingerprints are kept per site, in its state
+# store (least recently seen evicted; learned blocks are kept).
 CLEAN_REPEAT_MAX_BLOCKS = 50000
 # Only blocks up to this many characters can be learned as template.
 CLEAN_REPEAT_MAX_CHARS = 500

@@ -2,13 +2,13 @@
 
 :func:`process_offline` runs the same steps the crawl's pipelines run on an
 article page — extraction and rule cleaning (:func:`pipelines.article.extract_article`),
-site-level repetition removal with the state stored for the site in
-``ARCHIVE_URI`` (read only), dates — with options taken from the same settings
+site-level repetition removal with the blocks learned for the site (its
+state store in ``ARCHIVE_URI`` or Redis, read only), dates — with options taken from the same settings
 (:mod:`pipelines.options`), and returns the record as the export pipeline
 would write it.
 
 Settings read: ``ARCHIVE_URI`` (and what :func:`archive.storage.open_storage`
-reads), ``CLEAN_REPEAT_ENABLED``, ``CLEAN_REPEAT_MIN_PAGES``,
+reads), ``REDIS_URL``, ``ARCHIVE_STATE_REDIS_PREFIX``, ``CLEAN_REPEAT_ENABLED``, ``CLEAN_REPEAT_MIN_PAGES``,
 ``CLEAN_REPEAT_MAX_BLOCKS``, ``CLEAN_REPEAT_MAX_CHARS``, the ``EXTRACT_*``
 settings that shape the extraction pass, and the ``DATES_*`` settings.
 """
@@ -21,14 +21,14 @@ from urllib.parse import urlsplit
 
 from scrapy.settings import BaseSettings
 
-from archive.storage import StorageError, open_storage
+from archive.storage import StorageError
 from crawler.items import ArticleItem, PageItem
 from crawler.schema import validate_article
 from pipelines.article import extract_article
 from pipelines.cleaning import Cleaner
 from pipelines.dates import apply_dates
 from pipelines.options import DateOptions, ExtractOptions
-from pipelines.repetition import RepetitionLearner, apply_removal, load_learner
+from pipelines.repetition import RepetitionLearner, apply_removal, load_learned
 
 
 def page_from_bytes(
@@ -82,8 +82,8 @@ def process_offline(page: PageItem, settings: BaseSettings) -> dict[str, Any]:
     learner = RepetitionLearner.from_settings(settings)
     if learner is not None:
         try:
-            # Read-only use of the archive: no uploader thread for a remote store.
-            load_learner(open_storage(settings.get("ARCHIVE_URI"), settings, start_uploader=False), article.site, learner)
+            # Read-only use of the archive and the site's state (no uploader thread for a remote store).
+            load_learned(settings, article.site, learner)
         except (StorageError, ValueError):
             pass  # no archive or no state yet: rules only
         kept, removed = learner.split(article.blocks)

@@ -6,7 +6,7 @@ import pytest
 from lxml import html as lxml_html
 
 from pipelines.cleaning import CleanContext, Cleaner, normalize, strip_icon_prefix
-from pipelines.repetition import RepetitionLearner
+from pipelines.repetition import RepetitionLearner, block_hash
 
 BODY = [
     "The municipal council approved the new budget on Tuesday after a long debate, the mayor said in a statement.",
@@ -141,16 +141,21 @@ def test_repetition_learner_bounded_and_persisted():
         assert learner.observe(page, [template, f"unique text of page {page} long enough"]) == []
     assert learner.split([template, "x" * 20]) == ([template, "x" * 20], [])
     learner.observe("a", [template])  # the same page again does not count
-    assert not learner.is_template(next(iter(learner.blocks)))
+    assert dict(learner.store.candidate_blocks())[block_hash(template)] == 2
+    assert not learner.is_template(block_hash(template))
     assert learner.observe("c", [template]) != []
     assert learner.split([template, "body text that stays"]) == (["body text that stays"], [template])
     assert learner.split([template]) == ([template], [])  # never empties an article
     for i in range(500):
         learner.observe(f"p{i}", [f"filler block number {i}"])
-    assert len(learner.blocks) <= 100
+    counts = learner.store.block_counts()
+    assert counts["candidates"] <= 100 and counts["learned"] == 1  # learned blocks are not evicted
+    assert learner.store.stale_pages() == {"a": None, "b": None}  # "c" was cleaned when it taught the block
     copy = RepetitionLearner(min_pages=3, max_blocks=100)
     copy.load_json(learner.to_json())
-    assert copy.blocks.keys() == learner.blocks.keys()
+    assert dict(copy.store.candidate_blocks()) == dict(learner.store.candidate_blocks())
+    assert copy.store.learned_blocks() == learner.store.learned_blocks() == {block_hash(template)}
+    assert copy.is_template(block_hash(template))
 
 
 def test_phrase_set_whole_words_grouped_same_answers() -> None:

@@ -6,7 +6,8 @@ Every other component reaches the archive through this extension
 * ``crawl_id``, ``site``, ``storage`` (:mod:`archive.storage`, chosen by ``ARCHIVE_URI``),
   ``io`` (:class:`archive.iothread.ArchiveIO`, the ordered archive I/O thread);
 * ``recorder`` (:class:`crawler.recorder.WarcRecorder`): the only writer of WARC records;
-* ``state`` (:class:`crawler.sitestate.SiteState`): the site's capture index (dedup);
+* ``state`` (:class:`crawler.sitestate.SiteState`): the site's capture index (dedup) and, in the
+  same store, the repetition learner's blocks (:mod:`archive.blockstate`);
 * ``packager`` (:class:`crawler.packager.Packager`): per-WARC CDXJ, page list, WACZ.
 
 On ``spider_opened`` it writes ``crawls/{crawl_id}/manifest.json`` with status

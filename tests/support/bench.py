@@ -3,6 +3,7 @@
     python -m tests.support.bench crawl [--pages 2000] [--scale 10000] [-s NAME=VALUE ...]
     python -m tests.support.bench upload [--mb 300]
     python -m tests.support.bench state [--urls 1000000]
+    python -m tests.support.bench repeat [--pages 20000]
 
 ``crawl``: serves the 181 pages of the Zyte article-extraction benchmark
 (../shared/datasets) as a site on 127.0.0.1 — the same pages under as many
@@ -25,6 +26,12 @@ the crawler stack imported; prints elapsed time and that process's peak RSS.
 demo site (a few articles) twice into archives that differ only by that state — empty, then
 N URLs — and reports the crawl's wall time and peak RSS (``process/peak_rss_mb``) for each,
 the time to open the state, and the cost of a lookup (random URLs, half of them present).
+``repeat``: the repetition learner's state (archive/blockstate.py) per backend — memory, SQLite,
+Redis (a temporary ``redis-server`` when one is installed): the cost per article of recording its
+blocks (one atomic observation that also answers which are learned, as the pipeline does), against
+the alternative of keeping the learned set in memory, sending only the other blocks and re-reading
+the learned set every 1,000 pages, and SQLite committed every 100 writes (``ARCHIVE_STATE_COMMIT_EVERY``)
+instead of each; the cost of re-reading 1,000 learned hashes; the state's size.
 
 The last line is one JSON object.
 """
@@ -340,6 +347,90 @@ def bench_state(urls: int) -> dict[str, Any]:
     return result
 
 
+def bench_repeat(pages: int, blocks_per_page: int = 25, template_per_page: int = 3) -> dict[str, Any]:
+    """The repetition learner's state: cost per article of each backend (see module docstring)."""
+    import hashlib
+    import shutil
+    import socket
+    import tracemalloc
+
+    from archive.statestore import MemoryStateStore, RedisStateStore, SQLiteStateStore, StateStore
+
+    def h(text: str) -> str:
+        return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+    # Each article: its own paragraphs, and a few of the site's 40 template blocks.
+    articles = [
+        [h(f"{n}/{i}") for i in range(blocks_per_page - template_per_page)]
+        + [h(f"template/{(n + j) % 40}") for j in range(template_per_page)]
+        for n in range(pages)
+    ]
+
+    def run(store: StateStore, prefilter: bool) -> tuple[float, float]:
+        """(wall, CPU of this process) microseconds per article."""
+        learned: set[str] = set()
+        started, cpu = time.perf_counter(), time.process_time()
+        for n, hashes in enumerate(articles):
+            page = f"page-{n}"
+            if prefilter:  # the alternative: the learned set in memory, re-read every 1,000 pages
+                if n % 1000 == 0:
+                    learned = store.learned_blocks()
+                todo = [x for x in hashes if x not in learned]
+            else:
+                todo = hashes
+            seen = store.observe_blocks(page, todo, min_pages=3, max_candidates=50_000)
+            learned.update(seen.learned, seen.known)
+            store.block_page_stored(page, f"articles/site/2025/01/01/{page}.json", [x for x in hashes if x not in learned])
+        store.flush()
+        return (round(1e6 * (time.perf_counter() - started) / pages, 1), round(1e6 * (time.process_time() - cpu) / pages, 1))
+
+    result: dict[str, Any] = {"repeat_pages": pages, "repeat_blocks_per_page": blocks_per_page}
+    with tempfile.TemporaryDirectory(prefix="bench-repeat-") as tmp:
+        tracemalloc.start()
+        memory = MemoryStateStore()
+        result["memory_us_per_page"], result["memory_cpu_us_per_page"] = run(memory, False)
+        result["memory_state_mb"] = round(tracemalloc.get_traced_memory()[0] / 1e6, 1)
+        tracemalloc.stop()
+        for variant, prefilter, commit_every in (("lookup", False, 1), ("prefilter", True, 1), ("commit100", False, 100)):
+            path = Path(tmp) / variant / "state.sqlite"
+            store = SQLiteStateStore(path, commit_every=commit_every)
+            result[f"sqlite_{variant}_us_per_page"], result[f"sqlite_{variant}_cpu_us_per_page"] = run(store, prefilter)
+            store.close()
+            result["sqlite_file_mb"] = round(path.stat().st_size / 1e6, 1)
+        store = SQLiteStateStore(Path(tmp) / "learned.sqlite")
+        store.learn_blocks(h(f"learned/{i}") for i in range(1000))
+        started = time.perf_counter()
+        for _ in range(100):
+            store.learned_blocks()
+        result["sqlite_read_1000_learned_ms"] = round(1000 * (time.perf_counter() - started) / 100, 2)
+        store.close()
+        binary = shutil.which("redis-server")
+        if binary:
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                                     "no", "--dir", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                url = f"redis://127.0.0.1:{port}/0"
+                for variant, prefilter in (("lookup", False), ("prefilter", True)):
+                    for _ in range(100):
+                        try:
+                            redis_store = RedisStateStore(url, variant)
+                            redis_store.client.ping()
+                            break
+                        except Exception:
+                            time.sleep(0.1)
+                    result[f"redis_{variant}_us_per_page"] = run(redis_store, prefilter)[0]
+                    if variant == "lookup":
+                        result["redis_used_mb"] = round(int(redis_store.client.info("memory")["used_memory"]) / 1e6, 1)
+                    redis_store.close()
+            finally:
+                proc.kill()
+                proc.wait()
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -354,6 +445,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--mb", type=int, default=300)
     st = sub.add_parser("state", help="site state of N URLs: crawl start-up, peak RSS vs empty state, lookup cost")
     st.add_argument("--urls", type=int, default=1_000_000)
+    rp = sub.add_parser("repeat", help="repetition learner's state: cost per article, memory, SQLite, Redis")
+    rp.add_argument("--pages", type=int, default=20_000)
     args = parser.parse_args(argv)
     started = time.time()
     result: dict[str, Any] = {}
@@ -408,6 +501,19 @@ def main(argv: list[str] | None = None) -> int:
               f"{result['empty_crawl']['peak_rss_mb']} MB; with the state {result['full_crawl']['seconds']} s, "
               f"{result['full_crawl']['peak_rss_mb']} MB: start-up {result['startup_added_s']:+} s, "
               f"RSS {result['rss_added_mb']:+} MB")
+    if args.what == "repeat":
+        result = bench_repeat(args.pages)
+        print(f"Repetition state, {result['repeat_pages']} articles of {result['repeat_blocks_per_page']} blocks, per "
+              f"article (observe + stored), wall/CPU: memory {result['memory_us_per_page']}/"
+              f"{result['memory_cpu_us_per_page']} us ({result['memory_state_mb']} MB); SQLite "
+              f"{result['sqlite_lookup_us_per_page']}/{result['sqlite_lookup_cpu_us_per_page']} us (learned set in memory, "
+              f"re-read every 1,000 pages: {result['sqlite_prefilter_us_per_page']}/"
+              f"{result['sqlite_prefilter_cpu_us_per_page']} us; committed every 100: "
+              f"{result['sqlite_commit100_us_per_page']}/{result['sqlite_commit100_cpu_us_per_page']} us; "
+              f"{result['sqlite_file_mb']} MB file; re-reading 1,000 learned hashes {result['sqlite_read_1000_learned_ms']} ms)")
+        if "redis_lookup_us_per_page" in result:
+            print(f"Redis (wall) {result['redis_lookup_us_per_page']} us (learned set in memory: "
+                  f"{result['redis_prefilter_us_per_page']} us), {result['redis_used_mb']} MB used")
     result["bench_seconds"] = round(time.time() - started, 1)
     print(json.dumps(result))
     return 0
