@@ -100,7 +100,9 @@ class Console:
         self.plan = PlanEditor(plan_path)
         base = {name: str(value) for name, value in settings.items()
                 if (settings.getpriority(name) or 0) >= 40 and not name.startswith("ARCHIVE_WEB_")}
-        self.runner = RunStarter(storage, PROJECT_ROOT, base, settings.get("SCRAPYD_URL") or None,
+        # Runs start where `scrapy schedule` starts them: the project directory (a relative ARCHIVE_URI).
+        project_root = Path(os.environ.get("SCRAPY_PROJECT_ROOT") or Path.cwd())
+        self.runner = RunStarter(storage, project_root, base, settings.get("SCRAPYD_URL") or None,
                                  settings.get("SCRAPYD_PROJECT") or "crawler")
         replayweb = settings.get("ARCHIVE_WEB_REPLAYWEB_DIR")
         self.replayweb_dir = Path(replayweb) if replayweb else DEFAULT_REPLAYWEB_DIR
