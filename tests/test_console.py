@@ -1,0 +1,424 @@
+"""The web console (scrapy archive-web): untrusted text rendered inert, CSRF and login on every write action,
+the plan validated and its previous version kept, pause/resume, the search form for a plain HTTP client, the
+refusal to listen publicly without credentials, and what the pages show of an archive."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.settings import Settings
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+import crawler.settings as project_settings
+from archive.local import LocalStorage
+from crawler.scheduling import load_plan
+from crawler.web.app import create_app
+from tests.conftest import PROJECT_ROOT
+
+XSS_TITLE = '<script>alert("title")</script> Headline'
+XSS_ATTR = '"><img src=x onerror=alert(1)>'
+XSS_URL = "javascript:alert(document.cookie)"
+ARTICLE_ID = "0123456789abcdef01234567"
+CRAWL_ID = "demo-20260101T000000Z-1"
+PLAN = '# the archivists\' plan\n[[job]]\nname = "demo"\nsite = "demo"\nevery = "6h"\n[job.args]\nsince = "2024-01-01"\n'
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def _warc(path: Path) -> dict[str, dict[str, Any]]:
+    """A WARC with an image response and an HTML response; their pointers."""
+    pointers: dict[str, dict[str, Any]] = {}
+    with open(path, "wb") as fh:
+        writer = WARCWriter(fh, gzip=True)
+        for name, url, ctype, body in (("image", "http://example.org/a.png", "image/png", PNG),
+                                       ("html", "http://example.org/x", "text/html", b"<script>alert(1)</script>")):
+            http = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http)
+            offset = fh.tell()
+            writer.write_record(record)
+            pointers[name] = {"file": path.name, "record_id": record.rec_headers.get_header("WARC-Record-ID"),
+                              "offset": offset, "length": fh.tell() - offset}
+    return pointers
+
+
+def make_archive(root: Path) -> Path:
+    archive = root / "archive"
+    warc_dir = archive / "warc" / CRAWL_ID
+    warc_dir.mkdir(parents=True)
+    pointers = _warc(warc_dir / "test.warc.gz")
+    record = {
+        "schema_version": 3, "id": ARTICLE_ID, "url": XSS_URL, "canonical_url": XSS_URL, "site": "demo",
+        "language": "ar", "title": XSS_TITLE, "authors": [XSS_ATTR], "published": "2024-03-05T10:00:00+02:00",
+        "published_source": "jsonld:datePublished", "modified": None, "modified_source": None,
+        "text": f"مقدمة الخبر عن الإدارة الذاتية\n\n{XSS_ATTR} paragraph <b>bold</b>", "description": XSS_ATTR,
+        "tags": [], "categories": [], "fetched_at": "2024-03-05T10:00:00.000000+00:00", "http_status": 200,
+        "warc": pointers["html"], "content_sha256": "0" * 64, "versions": [],
+        "images": [
+            {"url": "http://example.org/a.png", "caption": XSS_ATTR, "archived": True, "warc": pointers["image"]},
+            {"url": "http://example.org/page", "caption": None, "archived": True, "warc": pointers["html"]},
+            {"url": XSS_URL, "caption": None, "archived": False, "reason": "robots.txt disallows it"},
+        ],
+        "removed": [{"kind": "donation", "text": "ادعم عنب بلدي <script>alert(2)</script>", "rule": "donation:ar"}],
+        "extractor": {"name": "trafilatura", "version": "2", "profile": "demo", "detection": "jsonld:newsarticle"},
+    }
+    key = archive / "articles" / "demo" / "2024" / "03" / "05" / f"{ARTICLE_ID}.json"
+    key.parent.mkdir(parents=True)
+    key.write_text(json.dumps(record, ensure_ascii=False), "utf-8")
+    manifest = {
+        "crawl_id": CRAWL_ID, "site": "demo", "status": "finished", "finish_reason": "finished",
+        "started_at": "2024-03-05T10:00:00+00:00", "finished_at": "2024-03-05T10:01:00+00:00",
+        "arguments": {"site": "demo"}, "storage": str(archive),
+        "counts": {"requests": 2, "responses": 2, "articles_written": 1, "warc_files": 1, "warc_bytes": 100},
+        "warc_files": [{"file": "test.warc.gz", "key": f"warc/{CRAWL_ID}/test.warc.gz", "bytes": 100}],
+        "rejected_pages": {"total": 1, "listed": [{"url": XSS_URL, "reason": XSS_TITLE}]},
+        "stats": {"fetch/failed/timeout": 2, "downloader/response_status_count/200": 2}, "unsent": [],
+    }
+    (archive / "crawls" / CRAWL_ID).mkdir(parents=True)
+    (archive / "crawls" / CRAWL_ID / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    (archive / "alerts").mkdir()
+    (archive / "alerts" / f"{CRAWL_ID}.json").write_text(json.dumps([
+        {"crawl_id": CRAWL_ID, "site": "demo", "cause": "http-errors", "message": f"30% 403 {XSS_ATTR}",
+         "at": "2024-03-05T10:01:00+00:00"}]), "utf-8")
+    (archive / "schedule").mkdir()
+    (archive / "schedule" / "demo.json").write_text(json.dumps({"job": "demo", "runs": [
+        {"start": "2024-03-05T10:00:00+00:00", "end": "2024-03-05T10:01:00+00:00", "outcome": "finished",
+         "crawl_id": CRAWL_ID}]}), "utf-8")
+    return archive
+
+
+def settings_for(archive: Path, **extra: Any) -> Settings:
+    settings = Settings()
+    settings.setmodule(project_settings)
+    settings.set("ARCHIVE_URI", str(archive), priority="cmdline")
+    for name, value in extra.items():
+        settings.set(name, value)
+    return settings
+
+
+@pytest.fixture()
+def console(tmp_path: Path) -> Iterator[tuple[Any, Path, Path]]:
+    archive = make_archive(tmp_path)
+    plan = tmp_path / "crawls.toml"
+    plan.write_text(PLAN, "utf-8")
+    app = create_app(settings_for(archive), plan, LocalStorage(archive), login_token="one-time-token")
+    app.testing = True
+    yield app, plan, archive
+
+
+def _token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html[:2000]
+    return match.group(1)
+
+
+REFERER = {"Referer": "http://localhost/"}
+
+
+def _login(client: Any) -> str:
+    response = client.get("/login?token=one-time-token")
+    assert response.status_code == 302
+    return _token(client.get("/").get_data(as_text=True))
+
+
+# -- untrusted text ----------------------------------------------------------------------------------
+
+
+def _assert_inert(html: str) -> None:
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html
+    assert 'href="javascript:' not in html.lower() and "src=\"javascript:" not in html.lower()
+    assert "onerror=alert" not in html.replace("onerror=alert(1)&gt;", "")  # only as escaped text
+
+
+@pytest.mark.parametrize("path", ["/", "/crawls", f"/crawls/{CRAWL_ID}", "/articles", f"/articles/{ARTICLE_ID}",
+                                  "/search?q=Headline", "/alerts", f"/replay/{CRAWL_ID}/?url={XSS_URL}"])
+def test_untrusted_text_is_rendered_inert(console: Any, path: str) -> None:
+    app, _, _ = console
+    response = app.test_client().get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)[:1000]
+    html = response.get_data(as_text=True)
+    _assert_inert(html)
+    if path.startswith("/articles/"):
+        assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt; Headline" in html
+        assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+        assert "ادعم عنب بلدي" in html and "donation:ar" in html  # the removed audit
+        assert "from jsonld:datePublished" in html
+        assert "Open the archived page" in html
+    # no inline script anywhere: the CSP forbids it
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_security_headers_and_cookie_flags(console: Any) -> None:
+    app, _, _ = console
+    client = app.test_client()
+    response = client.get("/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    login = client.get("/login?token=one-time-token")
+    cookie = login.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_images_served_from_the_warc_only_when_they_are_images(console: Any) -> None:
+    app, _, _ = console
+    client = app.test_client()
+    image = client.get(f"/articles/{ARTICLE_ID}/images/0")
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data == PNG
+    assert "sandbox" in image.headers["Content-Security-Policy"]
+    assert client.get(f"/articles/{ARTICLE_ID}/images/1").status_code == 404  # an HTML record: never served
+    assert client.get(f"/articles/{ARTICLE_ID}/images/2").status_code == 404  # not archived
+    assert client.get(f"/articles/{ARTICLE_ID}/images/9").status_code == 404
+
+
+def test_downloads_and_unsafe_paths(console: Any) -> None:
+    app, _, _ = console
+    client = app.test_client()
+    warc = client.get(f"/crawls/{CRAWL_ID}/files/test.warc.gz")
+    assert warc.status_code == 200 and warc.mimetype == "application/warc"
+    assert "attachment" in warc.headers["Content-Disposition"]
+    ranged = client.get(f"/crawls/{CRAWL_ID}/files/test.warc.gz", headers={"Range": "bytes=0-9"})
+    assert ranged.status_code == 206 and len(ranged.data) == 10
+    for path in (f"/crawls/{CRAWL_ID}/files/..%2F..%2Fcrawls.toml", "/crawls/..%2F..%2Fetc/files/passwd",
+                 f"/crawls/{CRAWL_ID}/files/%2Fetc%2Fpasswd", "/crawls/../files/x.warc.gz",
+                 f"/articles/..%2F{ARTICLE_ID}", "/replay/..%2F..%2F/crawl.wacz"):
+        assert client.get(path).status_code == 404, path
+
+
+# -- write actions: login, CSRF ----------------------------------------------------------------------
+
+
+ADD = {"name": "second", "site": "demo", "url": "http://127.0.0.1:9/", "every": "1h", "since": "2024-01-01"}
+
+
+def test_write_without_a_session_is_refused_and_nothing_written(console: Any) -> None:
+    app, plan, _ = console
+    client = app.test_client()
+    token = "a-valid-csrf-token-of-an-anonymous-session-0123456789"
+    with client.session_transaction() as session:  # a session with a CSRF token, but not logged in
+        session["csrf"] = token
+    for path, data in (("/jobs", ADD), ("/jobs/demo/pause", {}), ("/jobs/demo/run", {}),
+                       (f"/crawls/{CRAWL_ID}/verify", {})):
+        response = client.post(path, data={**data, "csrf_token": token}, headers=REFERER)
+        assert response.status_code == 403, path
+    assert plan.read_text("utf-8") == PLAN
+    assert not (plan.parent / ".plan-history").exists()
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong-token-" + "x" * 30])
+def test_csrf_missing_or_wrong_is_refused_and_nothing_written(console: Any, token: str | None) -> None:
+    app, plan, archive = console
+    client = app.test_client()
+    _login(client)
+    data = dict(ADD) if token is None else {**ADD, "csrf_token": token}
+    for path in ("/jobs", "/jobs/demo/pause", "/jobs/demo/run"):
+        response = client.post(path, data=data, headers=REFERER)
+        assert response.status_code == 403, path
+        assert "CSRF" in response.get_data(as_text=True)
+    assert plan.read_text("utf-8") == PLAN
+    assert json.loads((archive / "schedule" / "demo.json").read_text())["runs"][-1]["crawl_id"] == CRAWL_ID
+
+
+def test_get_never_writes_and_foreign_referer_refused(console: Any) -> None:
+    app, plan, _ = console
+    client = app.test_client()
+    token = _login(client)
+    assert client.get("/jobs/demo/pause").status_code == 405
+    # the right token, but sent from a replayed archived page (same origin, under /replay/) or another site
+    for referer in ("http://localhost/replay/x/replay/w/id/mp_/http://example.org/", "http://evil.example/", None):
+        headers = {"Referer": referer} if referer else {}
+        assert client.post("/jobs/demo/pause", data={"csrf_token": token}, headers=headers).status_code == 403
+    assert plan.read_text("utf-8") == PLAN
+
+
+def test_one_time_login_token(console: Any) -> None:
+    app, _, _ = console
+    assert app.test_client().get("/login?token=wrong").status_code == 403
+    assert app.test_client().get("/login?token=one-time-token").status_code == 302
+    assert app.test_client().get("/login?token=one-time-token").status_code == 403  # used once
+
+
+# -- the plan ----------------------------------------------------------------------------------------
+
+
+def test_add_job_validated_written_atomically_previous_version_kept(console: Any) -> None:
+    app, plan, _ = console
+    client = app.test_client()
+    token = _login(client)
+    # invalid: refused with the reason, nothing written
+    for bad in ({**ADD, "every": "soon"}, {**ADD, "name": "demo"}, {**ADD, "name": "Bad Name"},
+                {**ADD, "url": "javascript:alert(1)"}, {**ADD, "site": "no-such-profile", "url": ""},
+                {**ADD, "since": "yesterday"}, {**ADD, "cron": "0 * * * *"}):
+        response = client.post("/jobs", data={**bad, "csrf_token": token}, headers=REFERER, follow_redirects=True)
+        assert response.status_code == 200
+        assert "The job was not added" in response.get_data(as_text=True), bad
+        assert plan.read_text("utf-8") == PLAN
+    assert not (plan.parent / ".plan-history").exists()
+    response = client.post("/jobs", data={**ADD, "csrf_token": token}, headers=REFERER, follow_redirects=True)
+    assert "Job second added" in response.get_data(as_text=True)
+    text = plan.read_text("utf-8")
+    assert text.startswith(PLAN)  # comments and the existing job kept as they were
+    jobs = {j.name: j for j in load_plan(plan)}
+    assert jobs["second"].url == "http://127.0.0.1:9/" and jobs["second"].args == {"since": "2024-01-01"}
+    history = list((plan.parent / ".plan-history").iterdir())
+    assert len(history) == 1 and history[0].read_text("utf-8") == PLAN
+    assert not list(plan.parent.glob(".plan-check-*"))
+
+
+def test_pause_and_resume(console: Any) -> None:
+    app, plan, _ = console
+    client = app.test_client()
+    token = _login(client)
+    response = client.post("/jobs/demo/pause", data={"csrf_token": token}, headers=REFERER, follow_redirects=True)
+    assert "Job demo paused" in response.get_data(as_text=True)
+    assert load_plan(plan)[0].paused is True
+    assert load_plan(plan)[0].args == {"since": "2024-01-01"}  # the job's tables untouched
+    page = client.get("/").get_data(as_text=True)
+    assert 'class="badge paused"' in page and ">Resume</button>" in page
+    client.post("/jobs/demo/resume", data={"csrf_token": token}, headers=REFERER)
+    assert load_plan(plan)[0].paused is False
+    assert plan.read_text("utf-8") == PLAN
+    assert len(list((plan.parent / ".plan-history").iterdir())) == 2
+    assert client.post("/jobs/nope/pause", data={"csrf_token": token}, headers=REFERER).status_code == 404
+
+
+def test_run_now_starts_and_records_the_run(console: Any) -> None:
+    app, plan, archive = console
+    plan.write_text('[[job]]\nname = "down"\nurl = "http://127.0.0.1:9/"\nevery = "1h"\n'
+                    '[job.settings]\nRETRY_ENABLED = "False"\n', "utf-8")
+    client = app.test_client()
+    token = _login(client)
+    response = client.post("/jobs/down/run", data={"csrf_token": token}, headers=REFERER, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Job down started: crawl down-" in html
+    runs = json.loads((archive / "schedule" / "down.json").read_text())["runs"]
+    assert len(runs) == 1 and runs[0]["crawl_id"].startswith("down-")
+    console_state = app.extensions["console"]
+    console_state.runner.wait(120)
+    runs = json.loads((archive / "schedule" / "down.json").read_text())["runs"]
+    assert runs[0]["outcome"] != "running" and runs[0]["end"]
+    assert (archive / "crawls" / runs[0]["crawl_id"] / "manifest.json").is_file()
+
+
+# -- logins with credentials -------------------------------------------------------------------------
+
+
+def test_credentials_every_page_needs_login_and_password_never_logged(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    archive = make_archive(tmp_path)
+    plan = tmp_path / "crawls.toml"
+    plan.write_text(PLAN, "utf-8")
+    secret = "correct horse battery staple"
+    app = create_app(settings_for(archive, ARCHIVE_WEB_USER="archivist", ARCHIVE_WEB_PASSWORD=secret), plan,
+                     LocalStorage(archive))
+    client = app.test_client()
+    for path in ("/", f"/articles/{ARTICLE_ID}", "/search?q=x", f"/crawls/{CRAWL_ID}/files/test.warc.gz"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+    token = _token(client.get("/login").get_data(as_text=True))
+    caplog.set_level("DEBUG")
+    bad = client.post("/login", data={"user": "archivist", "password": secret + "!", "csrf_token": token})
+    assert "Wrong user name or password" in bad.get_data(as_text=True)
+    assert client.post("/login", data={"user": "archivist", "password": secret}).status_code == 403  # no CSRF
+    good = client.post("/login", data={"user": "archivist", "password": secret, "csrf_token": token})
+    assert good.status_code == 302
+    assert client.get("/").status_code == 200
+    assert secret not in caplog.text
+    assert app.test_client().get("/login?token=").status_code == 200  # no token login with credentials
+
+
+# -- the command -------------------------------------------------------------------------------------
+
+
+def _command(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrapy", "archive-web", *args], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_public_bind_without_credentials_refused(tmp_path: Path) -> None:
+    for bind in ("0.0.0.0", "192.0.2.10", "::"):
+        proc = _command("--bind", bind, "--port", "0", "-s", f"ARCHIVE_URI={tmp_path}")
+        assert proc.returncode != 0, proc.stdout
+        assert "ARCHIVE_WEB_USER" in proc.stderr and "ARCHIVE_WEB_PASSWORD" in proc.stderr
+        assert "serving at" not in proc.stdout
+    # only one of the two is not enough
+    proc = _command("--bind", "0.0.0.0", "--port", "0", "-s", f"ARCHIVE_URI={tmp_path}", "-s", "ARCHIVE_WEB_USER=a")
+    assert proc.returncode != 0 and "ARCHIVE_WEB_PASSWORD" in proc.stderr
+
+
+class Served:
+    """``scrapy archive-web`` in a subprocess on a free port, as an archivist starts it."""
+
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "scrapy", "archive-web", "--port", "0", *args],
+                                     cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        self.lines: list[str] = []
+        deadline = time.monotonic() + 60
+        self.url = self.login_url = ""
+        while time.monotonic() < deadline and not (self.url and self.login_url):
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if m := re.search(r"serving at (http://\S+)", line):
+                self.url = m.group(1)
+            if m := re.search(r"(http://\S+/login\?token=\S+)", line):
+                self.login_url = m.group(1)
+        assert self.url and self.login_url, self.lines + [self.proc.stderr.read() if self.proc.poll() else ""]
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def test_command_serves_and_search_form_works_with_a_plain_http_client(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path)
+    plan = tmp_path / "crawls.toml"
+    plan.write_text(PLAN, "utf-8")
+    served = Served("--plan", str(plan), "-s", f"ARCHIVE_URI={archive}")
+    try:
+        assert served.url.startswith("http://127.0.0.1:")
+        assert not any("Scrapy" in line and "started" in line for line in served.lines)  # no banner
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        # The form is a GET form: its fields in the query string, as a browser submits it.
+        home = opener.open(served.url, timeout=30).read().decode()
+        assert re.search(r'<form[^>]*method="get"[^>]*action="/search"', home)
+        query = urllib.parse.urlencode({"q": "الادارة"})  # typed without hamza
+        with opener.open(f"{served.url}search?{query}", timeout=30) as response:
+            assert response.status == 200
+            html = response.read().decode()
+        index_available = "Search index not available" not in html and "has not been built" not in html
+        if index_available:  # the index normalises hamza: الادارة finds الإدارة
+            assert f"/articles/{ARTICLE_ID}" in html, html[:3000]
+        query = urllib.parse.urlencode({"q": "Headline", "site": "demo", "language": "ar"})
+        html = opener.open(f"{served.url}search?{query}", timeout=30).read().decode()
+        assert f"/articles/{ARTICLE_ID}" in html
+        _assert_inert(html)
+        # a POST without a session from a plain client: refused, nothing written
+        request = urllib.request.Request(f"{served.url}jobs/demo/pause", data=b"csrf_token=x", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(request, timeout=30)
+        assert refused.value.code == 403
+        assert plan.read_text("utf-8") == PLAN
+    finally:
+        served.stop()
