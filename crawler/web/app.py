@@ -150,7 +150,8 @@ class Console:
             counts: list[int | None] = []
             for run in runs[-SPARK_RUNS:]:
                 m = self.view.manifest(str(run.get("crawl_id") or "")) if run.get("crawl_id") else None
-                counts.append((m or {}).get("counts", {}).get("articles_written") if m else None)
+                done = m is not None and m.get("status") != "running"
+                counts.append((m or {}).get("counts", {}).get("articles_written") if done else None)
             rows.append({
                 "job": job,
                 "schedule": f"every {_every_text(job.every)}" if job.every else f"cron {job.cron}",
