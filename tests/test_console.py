@@ -422,3 +422,10 @@ def test_command_serves_and_search_form_works_with_a_plain_http_client(tmp_path:
         assert plan.read_text("utf-8") == PLAN
     finally:
         served.stop()
+
+
+def test_make_demo_prints_the_console_command(tmp_path: Path) -> None:
+    from demo.run import console_hint
+
+    hint = console_hint(f"ARCHIVE_URI={tmp_path / 'my archive'}")
+    assert f".venv/bin/scrapy archive-web -s 'ARCHIVE_URI={tmp_path / 'my archive'}'" in hint
