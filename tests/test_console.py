@@ -51,6 +51,10 @@ def _warc(path: Path) -> dict[str, dict[str, Any]]:
             writer.write_record(record)
             pointers[name] = {"file": path.name, "record_id": record.rec_headers.get_header("WARC-Record-ID"),
                               "offset": offset, "length": fh.tell() - offset}
+        block = b"fetchError: TimeoutError: no answer within 180s\r\nattempt: 3\r\n"
+        writer.write_record(writer.create_warc_record("http://slow.example.org/news/1", "metadata",
+                                                      payload=io.BytesIO(block),
+                                                      warc_content_type="application/warc-fields"))
     return pointers
 
 
@@ -59,6 +63,9 @@ def make_archive(root: Path) -> Path:
     warc_dir = archive / "warc" / CRAWL_ID
     warc_dir.mkdir(parents=True)
     pointers = _warc(warc_dir / "test.warc.gz")
+    (warc_dir / "index.cdxj").write_text(
+        'org,example)/robots.txt 20240305100000 {"url": "http://example.org/robots.txt", "status": "200", "length": "300"}\n'
+        'org,example)/x 20240305100000 {"url": "http://example.org/x", "status": "403", "length": "700"}\n', "utf-8")
     record = {
         "schema_version": 3, "id": ARTICLE_ID, "url": XSS_URL, "canonical_url": XSS_URL, "site": "demo",
         "language": "ar", "title": XSS_TITLE, "authors": [XSS_ATTR], "published": "2024-03-05T10:00:00+02:00",
@@ -172,6 +179,19 @@ def test_security_headers_and_cookie_flags(console: Any) -> None:
     login = client.get("/login?token=one-time-token")
     cookie = login.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_crawl_report_per_host_table_and_failed_fetches(console: Any) -> None:
+    app, _, _ = console
+    html = app.test_client().get(f"/crawls/{CRAWL_ID}").get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "example.org 2 0 200: 1 403: 1 none 200: rules obeyed 1.0 kB" in text
+    assert "slow.example.org 0 0 TimeoutError: 1 not fetched" in text
+    assert "http://slow.example.org/news/1 TimeoutError: no answer within 180s 3" in text
+    assert "timeout: 2" in text  # failures by cause, from the stats
+    assert "1 candidate page rejected" in text
+    assert "robots.txt disallows it" in text  # the image not archived, and why
+    assert "http-errors" in text  # the crawl's alert
 
 
 def test_images_served_from_the_warc_only_when_they_are_images(console: Any) -> None:

@@ -22,10 +22,11 @@ import os
 import secrets
 import threading
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import (
     Flask,
@@ -396,11 +397,21 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
             name = key.rsplit("/", 1)[-1]
             path = console.storage.local_path(key)
             files.append({"name": name, "bytes": path.stat().st_size if path is not None and path.is_file() else None})
+        failed_fetches = console.view.failed_fetches(crawl_id)
+        hosts = console.view.hosts(crawl_id)
+        by_host: dict[str, Counter[str]] = {}
+        for fetch in failed_fetches:
+            host = urlsplit(fetch["url"]).netloc or "?"
+            by_host.setdefault(host, Counter())[fetch["error"].split(":", 1)[0] or "?"] += 1
+        known = {h["host"] for h in hosts}
+        for host in sorted(set(by_host) - known):
+            hosts.append({"host": host, "captures": 0, "revisits": 0, "status": [], "bytes": 0, "robots": None})
+        for h in hosts:
+            h["failures"] = sorted(by_host.get(h["host"], Counter()).items())
         return render_template(
             "crawl.html", m=manifest, crawl_id=crawl_id, running=running, counts=manifest.get("counts") or {},
             progress=console.view.progress(crawl_id) if running else None,
-            hosts=console.view.hosts(crawl_id), failures=failures, robots=robots,
-            failed_fetches=console.view.failed_fetches(crawl_id), images_missing=images_missing[:500],
+            hosts=hosts, failures=failures, robots=robots, failed_fetches=failed_fetches, images_missing=images_missing[:500],
             images_missing_total=len(images_missing), files=files,
             alerts=console.view.alerts(crawl_id, manifest), verify=console.verify_results.get(crawl_id),
             status_text=_status_counts(stats),

@@ -173,7 +173,8 @@ class ArchiveView:
         return [k for k in self.storage.keys(f"warc/{crawl_id}/")] if valid_id(crawl_id) else []
 
     def hosts(self, crawl_id: str) -> list[dict[str, Any]]:
-        """Per host, from the crawl's CDXJ index: captures, status codes, revisits, bytes (compressed records)."""
+        """Per host, from the crawl's CDXJ index: captures, status codes, revisits, bytes (compressed records),
+        and the status of its robots.txt (None when the crawl did not fetch it)."""
         try:
             raw = self.storage.get_bytes(cdxj_key(crawl_id))
         except (StorageError, UnsafeKeyError):
@@ -181,7 +182,7 @@ class ArchiveView:
         if raw is None:
             return []
         table: dict[str, dict[str, Any]] = defaultdict(lambda: {"captures": 0, "status": Counter(), "bytes": 0,
-                                                                  "revisits": 0})
+                                                                  "revisits": 0, "robots": None})
         for line in raw.decode("utf-8", "replace").splitlines():
             parts = line.split(" ", 2)
             if len(parts) != 3 or not parts[2].startswith("{"):
@@ -194,6 +195,8 @@ class ArchiveView:
             if host.startswith("urn:") or not host:
                 continue
             row = table[host]
+            if urlsplit(str(data.get("url"))).path == "/robots.txt":
+                row["robots"] = str(data.get("status") or "-")
             row["captures"] += 1
             if data.get("mime") == "warc/revisit":
                 row["revisits"] += 1
