@@ -449,3 +449,21 @@ def test_make_demo_prints_the_console_command(tmp_path: Path) -> None:
 
     hint = console_hint(f"ARCHIVE_URI={tmp_path / 'my archive'}")
     assert f".venv/bin/scrapy archive-web -s 'ARCHIVE_URI={tmp_path / 'my archive'}'" in hint
+
+
+def test_job_status_from_run_log_and_manifest(console: Any) -> None:
+    app, _, _ = console
+    state = app.extensions["console"]
+    finished = {"status": "finished", "finish_reason": "finished"}
+    alert = [{"cause": "few-articles"}]
+    assert state.run_status(None, None, [])[0] == "never run"
+    assert state.run_status({"outcome": "finished"}, finished, [])[0] == "ok"
+    assert state.run_status({"outcome": "finished"}, finished, alert)[0] == "needs attention"
+    assert state.run_status({"outcome": "failed (exit 1)"}, None, [])[0] == "failed"
+    assert state.run_status({"outcome": "finished"}, {"status": "stopped", "finish_reason": "shutdown"}, [])[0] == "failed"
+    assert state.run_status({"outcome": "running", "crawl_id": "x"}, None, [])[0] == "running"
+    assert state.run_status({"outcome": "running", "crawl_id": "x"}, {"status": "running"}, [])[0] == "running"
+    # a run log left at "running" (its starter stopped): the finished manifest decides
+    assert state.run_status({"outcome": "running", "crawl_id": "x"}, finished, [])[0] == "ok"
+    # the process ended but the manifest still says running (killed)
+    assert state.run_status({"outcome": "failed (exit -9)"}, {"status": "running"}, [])[0] == "failed"

@@ -57,6 +57,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_REPLAYWEB_DIR = PROJECT_ROOT / "tests" / "support" / "replayweb" / "node_modules" / "replaywebpage"
 PAGE_SIZE = 50
 SPARK_RUNS = 30
+DETAILS_MAX_WARC_BYTES = 512 * 1024 * 1024  # larger crawls: failed fetches and missing images on request
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -111,6 +112,7 @@ class Console:
         self._index: Any = None
         self._index_checked = 0.0
         self.verify_results: dict[str, dict[str, Any]] = {}
+        self._images_missing: dict[str, list[dict[str, Any]]] = {}
 
     # -- search index ------------------------------------------------------------------------------
     def index(self) -> Any:
@@ -168,18 +170,37 @@ class Console:
             })
         return rows
 
+    def images_missing(self, crawl_id: str, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+        """The images the crawl's article records say were not archived, with the reason; kept for a finished crawl."""
+        if crawl_id in self._images_missing:
+            return self._images_missing[crawl_id]
+        files = {f.get("file") for f in manifest.get("warc_files") or ()}
+        out: list[dict[str, Any]] = []
+        for key in self.view.article_keys() if files else ():
+            record = self.view.record(key)
+            if not record or (record.get("warc") or {}).get("file") not in files:
+                continue
+            for image in record.get("images") or ():
+                if isinstance(image, dict) and image.get("archived") is False:
+                    out.append({"article": record, "image": image})
+        if manifest.get("status") != "running":
+            self._images_missing[crawl_id] = out
+        return out
+
     def run_status(self, run: dict[str, Any] | None, manifest: dict[str, Any] | None,
                    alerts: list[dict[str, Any]]) -> tuple[str, dict[str, Any] | None]:
         """("never run" | "running" | "ok" | "failed" | "needs attention", live progress of a running crawl)."""
         if run is None:
             return "never run", None
         outcome = str(run.get("outcome") or "")
-        if outcome == "running" or (manifest is not None and manifest.get("status") == "running"):
-            progress = self.view.progress(str(run.get("crawl_id") or ""))
-            if outcome != "running" and manifest is not None:
-                return "failed", None  # the process ended, the manifest was never finished
-            return "running", progress
-        if outcome != "finished":
+        manifest_running = manifest is not None and manifest.get("status") == "running"
+        if outcome == "running" and manifest is not None and not manifest_running:
+            pass  # the run log was not updated (whoever started the run stopped): the manifest says how it ended
+        elif outcome == "running" or manifest_running:
+            if outcome != "running":
+                return "failed", None  # the process ended, the manifest was never finished (killed)
+            return "running", self.view.progress(str(run.get("crawl_id") or ""))
+        elif outcome != "finished":
             return "failed", None
         if manifest is not None and _failed_manifest(manifest):
             return "failed", None
@@ -386,18 +407,20 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
         stats = manifest.get("stats") or {}
         failures = sorted((k.split("/", 2)[2], v) for k, v in stats.items() if k.startswith("fetch/failed/"))
         robots = sorted((k, v) for k, v in stats.items() if k.startswith(("robots/", "robotstxt/")))
-        images_missing: list[dict[str, Any]] = []
-        for key in _crawl_article_keys(manifest):
-            record = console.view.record(key)
-            for image in (record or {}).get("images") or ():
-                if isinstance(image, dict) and image.get("archived") is False:
-                    images_missing.append({"article": record, "image": image})
+        resources_missing = sorted((k.split("/", 1)[1], v) for k, v in stats.items()
+                                   if k.startswith(("resources/failed/", "resources/skipped/")))
+        # Reading the article records (for the images not archived) and every WARC (for the failed fetches)
+        # costs time on a big crawl: done at once for small crawls, on request (?details=1) for big ones.
+        counts = manifest.get("counts") or {}
+        details = (request.args.get("details") == "1"
+                   or int(counts.get("warc_bytes") or 0) <= DETAILS_MAX_WARC_BYTES and not running)
+        images_missing = console.images_missing(crawl_id, manifest) if details else []
         files = []
         for key in console.view.warc_files(crawl_id):
             name = key.rsplit("/", 1)[-1]
             path = console.storage.local_path(key)
             files.append({"name": name, "bytes": path.stat().st_size if path is not None and path.is_file() else None})
-        failed_fetches = console.view.failed_fetches(crawl_id)
+        failed_fetches = console.view.failed_fetches(crawl_id) if details else []
         hosts = console.view.hosts(crawl_id)
         by_host: dict[str, Counter[str]] = {}
         for fetch in failed_fetches:
@@ -409,25 +432,14 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
         for h in hosts:
             h["failures"] = sorted(by_host.get(h["host"], Counter()).items())
         return render_template(
-            "crawl.html", m=manifest, crawl_id=crawl_id, running=running, counts=manifest.get("counts") or {},
+            "crawl.html", m=manifest, crawl_id=crawl_id, running=running, counts=counts, details=details,
+            resources_missing=resources_missing,
             progress=console.view.progress(crawl_id) if running else None,
             hosts=hosts, failures=failures, robots=robots, failed_fetches=failed_fetches, images_missing=images_missing[:500],
             images_missing_total=len(images_missing), files=files,
             alerts=console.view.alerts(crawl_id, manifest), verify=console.verify_results.get(crawl_id),
             status_text=_status_counts(stats),
         )
-
-    def _crawl_article_keys(manifest: dict[str, Any]) -> list[str]:
-        """Keys of the article records whose WARC pointer is in this crawl's files."""
-        files = {f.get("file") for f in manifest.get("warc_files") or ()}
-        if not files:
-            return []
-        out = []
-        for key in console.view.article_keys():
-            record = console.view.record(key)
-            if record and (record.get("warc") or {}).get("file") in files:
-                out.append(key)
-        return out
 
     @app.post("/crawls/<crawl_id>/verify")
     @auth.write_action
