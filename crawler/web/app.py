@@ -83,11 +83,12 @@ def _verify_module() -> Any:
     return importlib.import_module("crawler.commands.archive-verify")
 
 
-def _day(value: str | None) -> date | None:
+def _day(value: str | None) -> str | None:
+    """A ``YYYY-MM-DD`` filter value, or None when empty or not a date."""
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        return date.fromisoformat(value).isoformat()
     except ValueError:
         return None
 

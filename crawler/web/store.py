@@ -22,7 +22,7 @@ import tempfile
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -276,8 +276,8 @@ class ArchiveView:
         data = self.get_json(key)
         return data if isinstance(data, dict) else None
 
-    def scan_articles(self, *, site: str | None = None, language: str | None = None, since: date | None = None,
-                      until: date | None = None, query: str | None = None, limit: int = 50,
+    def scan_articles(self, *, site: str | None = None, language: str | None = None, since: str | None = None,
+                      until: str | None = None, query: str | None = None, limit: int = 50,
                       offset: int = 0) -> Page:
         """Browse (newest first) by reading the article records themselves: the console's fallback when the
         search index (:mod:`archive.search`) is not available.  ``query`` matches when every word is in the
@@ -289,7 +289,7 @@ class ArchiveView:
             assert m is not None
             if site and m.group(1) != site:
                 continue
-            day = date(int(m.group(2)), int(m.group(3)), int(m.group(4)))
+            day = f"{m.group(2)}-{m.group(3)}-{m.group(4)}"  # the record's publication (else fetch) day
             if (since and day < since) or (until and day > until):
                 continue
             rec = self.record(key)
