@@ -91,6 +91,7 @@ def make_archive(root: Path) -> Path:
         "counts": {"requests": 2, "responses": 2, "articles_written": 1, "warc_files": 1, "warc_bytes": 100},
         "warc_files": [{"file": "test.warc.gz", "key": f"warc/{CRAWL_ID}/test.warc.gz", "bytes": 100}],
         "rejected_pages": {"total": 1, "listed": [{"url": XSS_URL, "reason": XSS_TITLE}]},
+        "challenge_pages": {"total": 3, "listed": [{"url": "http://example.org/c", "kind": XSS_ATTR, "status": 403}]},
         "stats": {"fetch/failed/timeout": 2, "downloader/response_status_count/200": 2}, "unsent": [],
     }
     (archive / "crawls" / CRAWL_ID).mkdir(parents=True)
@@ -192,6 +193,7 @@ def test_crawl_report_per_host_table_and_failed_fetches(console: Any) -> None:
     assert "1 candidate page rejected" in text
     assert "robots.txt disallows it" in text  # the image not archived, and why
     assert "http-errors" in text  # the crawl's alert
+    assert "3 pages answered with a bot check" in text and "http://example.org/c" in text
 
 
 def test_images_served_from_the_warc_only_when_they_are_images(console: Any) -> None:
