@@ -131,3 +131,71 @@ def test_word_diff_and_field_changes():
     assert arabic == ["قال المجلس إن الكلفة [-120 ألف-] {+210 آلاف+} دولار"]
     assert field_changes({"title": "a", "authors": ["x"], "text": "t"}, {"title": "b", "authors": ["x"], "text": "u"}) \
         == [("title", '"a"', '"b"')]
+
+
+def _pipeline(tmp_path):
+    """ArticleVersionsPipeline over a real local store and an in-memory site state."""
+    from types import SimpleNamespace
+
+    from scrapy.utils.test import get_crawler
+
+    from archive.local import LocalStorage
+    from pipelines.versions import ArticleVersionsPipeline
+
+    async def run(fn, *args):
+        return fn(*args)
+
+    storage = LocalStorage(tmp_path)
+    state = SimpleNamespace(dedup_enabled=True, dedup=MemoryStateStore(), site="s")
+    archive = SimpleNamespace(storage=storage, state=state, io=SimpleNamespace(run=run))
+    crawler = get_crawler(settings_dict={"EXTENSIONS": {}, "ADDONS": {}})
+    return ArticleVersionsPipeline(crawler, archive), storage, state.dedup, crawler.stats  # type: ignore[arg-type]
+
+
+def _item(text: str, payload: str, fetched: str):
+    import hashlib
+
+    from crawler.items import ArticleItem
+
+    return ArticleItem(
+        id="a" * 24, url="https://s/1", canonical_url="https://s/1", site="s", language="en", title="T",
+        authors=[], published="2025-01-01T00:00:00+00:00", published_source="jsonld", published_tz_assumed=False,
+        modified=None, modified_source=None, text=text, description=None, tags=[], categories=[], images=[],
+        fetched_at=fetched, http_status=200, warc=None, content_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        extractor={}, payload_digest=payload)
+
+
+def test_versions_pipeline_decisions(tmp_path):
+    """New text: a new version (the earlier record copied first); same bytes: a re-extraction; new bytes with
+    the same article: no version; the bytes of an earlier version: never written over the latest."""
+    import asyncio
+    import json as _json
+
+    from scrapy.exceptions import DropItem
+
+    from pipelines.export import dumps_record
+
+    pipe, storage, store, stats = _pipeline(tmp_path)
+
+    def stored(item) -> None:  # what the export and the site state do after the pipeline
+        storage.put_bytes(item.json_key, dumps_record(item.to_dict()))
+        store.put_article(item.url, ArticleState(item.id, item.json_key, item.published, item.fetched_at, None,
+                                                 item.versions_state))
+
+    first = asyncio.run(pipe.process_item(_item("one", "sha1:A", "2026-01-01T00:00:00+00:00")))
+    assert [v["n"] for v in first.versions] == [1] and first.json_key.startswith("articles/s/2025/01/01/")
+    stored(first)
+    edited = asyncio.run(pipe.process_item(_item("one, corrected", "sha1:B", "2026-01-02T00:00:00+00:00")))
+    assert [v["n"] for v in edited.versions] == [1, 2] and edited.json_key == first.json_key
+    kept = edited.versions[0]["key"]
+    assert kept == "articles/s/versions/" + "a" * 24 + "/1.json"
+    assert _json.loads(storage.get_bytes(kept))["text"] == "one"  # the earlier record, copied before the overwrite
+    stored(edited)
+    rerun = asyncio.run(pipe.process_item(_item("one, corrected!", "sha1:B", "2026-01-03T00:00:00+00:00")))
+    assert len(rerun.versions) == 2 and stats.get_value("export/versions/reextracted") == 1
+    stored(rerun)
+    sidebar = asyncio.run(pipe.process_item(_item("one, corrected!", "sha1:C", "2026-01-04T00:00:00+00:00")))
+    assert len(sidebar.versions) == 2 and stats.get_value("export/versions/same_text") == 1
+    with pytest.raises(DropItem, match="the bytes of version 1"):
+        asyncio.run(pipe.process_item(_item("one", "sha1:A", "2026-01-05T00:00:00+00:00")))
+    assert stats.get_value("export/versions/new") == 1

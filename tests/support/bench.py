@@ -325,6 +325,22 @@ def bench_state(urls: int) -> dict[str, Any]:
              Capture(digest, "2024-01-01T00:00:00Z", f"<urn:uuid:{i:032x}>", f"articles/demo/2024/01/01/{i}.json"))
             for i in range(urls)
         )
+        # every URL an article with its versions and refresh times (crawler/refresh.py): 1 % due now
+        from archive.statestore import ArticleState
+
+        def articles() -> Any:
+            for i in range(urls):
+                due = "2020-01-01T00:00:00Z" if i % 100 == 0 else "2099-01-01T00:00:00Z"
+                key = f"articles/demo/2024/01/01/{i}.json"
+                yield (f"https://example.org/{i // 1000}/article-{i}.html", ArticleState(
+                    f"{i:024x}", key, "2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", due,
+                    [{"n": 1, "fetched_at": "2024-01-02T00:00:00Z", "content_sha256": "c" * 64,
+                      "version_sha256": "v" * 64, "payload_digest": digest, "warc": None, "key": key}]))
+
+        store.close()
+        store = SQLiteStateStore(path, commit_every=10_000, commit_interval=60.0)
+        for url, article in articles():
+            store.put_article(url, article)
         store.close()
         result["state_generate_s"] = round(time.perf_counter() - started, 1)
         result["state_file_mb"] = round(path.stat().st_size / 1e6, 1)
@@ -338,6 +354,13 @@ def bench_state(urls: int) -> dict[str, Any]:
         found = sum(store.get(u) is not None for u in probes)
         result["state_lookup_us"] = round(1e6 * (time.perf_counter() - started) / len(probes), 2)
         result["state_lookup_hit_share"] = round(found / len(probes), 2)
+        started = time.perf_counter()
+        found = sum(store.get_article(u) is not None for u in probes[:20_000])
+        result["state_article_lookup_us"] = round(1e6 * (time.perf_counter() - started) / 20_000, 2)
+        started = time.perf_counter()
+        due = sum(1 for _ in store.articles_due("2026-01-01T00:00:00Z", 5000))
+        result["state_due_query_ms"] = round(1000 * (time.perf_counter() - started), 1)
+        result["state_due_listed"] = due
         store.record(probes[0], digest, "2025-01-01T00:00:00Z", "<urn:uuid:x>")  # the WAL file is created
         started = time.perf_counter()
         for n, url in enumerate(probes[1:2001]):
@@ -565,7 +588,9 @@ def main(argv: list[str] | None = None) -> int:
         result = bench_state(args.urls)
         print(f"State of {result['state_urls']} URLs ({result['state_file_mb']} MB SQLite, generated in "
               f"{result['state_generate_s']} s): opened in {result['state_open_ms']} ms, lookup "
-              f"{result['state_lookup_us']} us, record (committed) {result['state_record_us']} us")
+              f"{result['state_lookup_us']} us, record (committed) {result['state_record_us']} us; article "
+              f"state lookup {result['state_article_lookup_us']} us; the {result['state_due_listed']} most overdue "
+              f"articles listed in {result['state_due_query_ms']} ms")
         print(f"Crawl of the demo site: empty state {result['empty_crawl']['seconds']} s, peak RSS "
               f"{result['empty_crawl']['peak_rss_mb']} MB; with the state {result['full_crawl']['seconds']} s, "
               f"{result['full_crawl']['peak_rss_mb']} MB: start-up {result['startup_added_s']:+} s, "
