@@ -152,7 +152,8 @@ def _assert_inert(html: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/", "/crawls", f"/crawls/{CRAWL_ID}", "/articles", f"/articles/{ARTICLE_ID}",
-                                  "/search?q=Headline", "/alerts", f"/replay/{CRAWL_ID}/?url={XSS_URL}"])
+                                  "/search?q=Headline", "/alerts",
+                                  f"/replay/{CRAWL_ID}/?url=http://example.org/%22%3E%3Cscript%3Ealert(1)%3C/script%3E"])
 def test_untrusted_text_is_rendered_inert(console: Any, path: str) -> None:
     app, _, _ = console
     response = app.test_client().get(path)
@@ -169,6 +170,11 @@ def test_untrusted_text_is_rendered_inert(console: Any, path: str) -> None:
     assert not re.search(r"<script(?![^>]*\bsrc=)", html)
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_replay_only_http_pages(console: Any) -> None:
+    app, _, _ = console
+    assert app.test_client().get(f"/replay/{CRAWL_ID}/?url={XSS_URL}").status_code == 400
 
 
 def test_security_headers_and_cookie_flags(console: Any) -> None:
@@ -360,6 +366,12 @@ def test_credentials_every_page_needs_login_and_password_never_logged(tmp_path: 
     assert good.status_code == 302
     assert client.get("/").status_code == 200
     assert secret not in caplog.text
+    # failed logins are throttled per address (one failed above, four more allowed in the minute)
+    fresh = app.test_client()
+    token = _token(fresh.get("/login").get_data(as_text=True))
+    codes = [fresh.post("/login", data={"user": "archivist", "password": "guess", "csrf_token": token}).status_code
+             for _ in range(7)]
+    assert codes[:4] == [200] * 4 and codes[4:] == [429] * 3
     assert app.test_client().get("/login?token=").status_code == 200  # no token login with credentials
 
 

@@ -251,6 +251,7 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
     auth_config = auth.AuthConfig(settings.get("ARCHIVE_WEB_USER") or "", settings.get("ARCHIVE_WEB_PASSWORD") or "",
                                   login_token)
     console = Console(settings, Path(plan_path), storage)
+    throttle = auth.LoginThrottle()
     app.extensions["console"] = console
     app.extensions["console_auth"] = auth_config
     app.jinja_env.filters.update(when=render.when, size=render.size, href=render.safe_href)
@@ -283,6 +284,7 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
     @app.errorhandler(403)
     @app.errorhandler(404)
     @app.errorhandler(405)
+    @app.errorhandler(429)
     def _error(exc: Any) -> tuple[str, int]:
         code = getattr(exc, "code", 500) or 500
         return render_template("error.html", code=code, message=getattr(exc, "description", str(exc))), code
@@ -304,10 +306,14 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
         if request.method == "POST":
             if not auth.csrf_ok():
                 abort(403, "Missing or wrong form token (CSRF): reload the page and try again.")
+            client = str(request.remote_addr)
+            if throttle.blocked(client):
+                abort(429, "Too many failed logins: wait a minute.")
             if auth_config.check_password(request.form.get("user", ""), request.form.get("password", "")):
                 auth.log_in(request.form.get("user", ""))
                 return redirect(target)
-            logger.warning("Failed login for user %r from %s", request.form.get("user", "")[:60], request.remote_addr)
+            throttle.failed(client)
+            logger.warning("Failed login for user %r from %s", request.form.get("user", "")[:60], client)
             error = "Wrong user name or password."
         return render_template("login.html", error=error, next=target, has_credentials=auth_config.credentials)
 
@@ -601,6 +607,8 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
     def replay(crawl_id: str) -> Any:
         crawl_id = _crawl_id(crawl_id)
         url = request.args.get("url", "")
+        if url and urlsplit(url).scheme.lower() not in ("http", "https"):
+            abort(400, "Only http and https pages can be replayed.")
         installed = (console.replayweb_dir / "ui.js").is_file() and (console.replayweb_dir / "sw.js").is_file()
         wacz = console.view.wacz_path(crawl_id) if installed else None
         return render_template("replay.html", crawl_id=crawl_id, url=url, ts=request.args.get("ts", ""),

@@ -22,6 +22,8 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
@@ -60,6 +62,30 @@ class AuthConfig:
             self.login_token = None
             return True
         return False
+
+
+class LoginThrottle:
+    """At most ``limit`` failed logins per client address in ``window`` seconds; then refused until the window passes."""
+
+    def __init__(self, limit: int = 5, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str) -> list[float]:
+        now = time.monotonic()
+        recent = [t for t in self._failures.get(client, []) if now - t < self.window]
+        self._failures[client] = recent
+        return recent
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            return len(self._recent(client)) >= self.limit
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._recent(client).append(time.monotonic())
 
 
 def new_token() -> str:
