@@ -481,3 +481,25 @@ def test_job_status_from_run_log_and_manifest(console: Any) -> None:
     assert state.run_status({"outcome": "running", "crawl_id": "x"}, finished, [])[0] == "ok"
     # the process ended but the manifest still says running (killed)
     assert state.run_status({"outcome": "failed (exit -9)"}, {"status": "running"}, [])[0] == "failed"
+
+
+def test_article_versions_with_word_diff(console: Any) -> None:
+    app, _, archive = console
+    key = next((archive / "articles").rglob(f"{ARTICLE_ID}.json"))
+    record = json.loads(key.read_text("utf-8"))
+    old = dict(record, title="Old <b>headline</b>", text="first words stay, a removed phrase, last words")
+    old_key = f"articles/demo/versions/{ARTICLE_ID}/1.json"
+    (archive / old_key).parent.mkdir(parents=True)
+    (archive / old_key).write_text(json.dumps(old), "utf-8")
+    record["text"] = "first words stay, an added phrase, last words"
+    record["versions"] = [
+        {"n": 1, "fetched_at": "2024-03-04T10:00:00+00:00", "content_sha256": "1" * 64, "warc": None, "key": old_key},
+        {"n": 2, "fetched_at": record["fetched_at"], "content_sha256": "2" * 64, "warc": record["warc"],
+         "key": str(key.relative_to(archive))},
+    ]
+    key.write_text(json.dumps(record), "utf-8")
+    html = app.test_client().get(f"/articles/{ARTICLE_ID}").get_data(as_text=True)
+    assert "Version 1 → 2" in html
+    assert "<del>a removed</del>" in html and "<ins>an added</ins>" in html
+    assert "Old &lt;b&gt;headline&lt;/b&gt;" in html  # the changed title, escaped
+    _assert_inert(html)

@@ -7,7 +7,9 @@ without its diacritics and finds the seed article, opens it, sees the donation a
 بلدي") listed as removed, and opens the archived page in replay (ReplayWeb.page served by the console
 with the crawl's WACZ), where the article's headline shows in the replay frame.
 
-A screenshot of each step is written to ``test-artifacts/console/`` (gitignored; the path is printed).
+A screenshot of each step is written to ``test-artifacts/console/`` (gitignored; the path is printed); with
+``CONSOLE_DOCS_SCREENSHOTS=1`` the article and crawl-report ones are also copied to ``docs/console-article.png``
+and ``docs/console-crawl-report.png`` (how the README's and docs/console.md's screenshots were made).
 No request of the browser goes anywhere but 127.0.0.1, and none to the demo site itself.
 
 Needs ``make test``'s prerequisites: Debian chromium (``make system-deps``) and ReplayWeb.page
@@ -17,7 +19,9 @@ Needs ``make test``'s prerequisites: Debian chromium (``make system-deps``) and 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import shutil
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -178,3 +182,6 @@ def test_archivist_plans_runs_reads_and_replays(tmp_path: Path) -> None:
         finally:
             served.stop()
     print(f"console screenshots: {sorted(p.name for p in ARTIFACTS.glob('*.png'))} in {ARTIFACTS}")
+    if os.environ.get("CONSOLE_DOCS_SCREENSHOTS") == "1":
+        shutil.copyfile(ARTIFACTS / "07-article.png", PROJECT_ROOT / "docs" / "console-article.png")
+        shutil.copyfile(ARTIFACTS / "05-crawl-report.png", PROJECT_ROOT / "docs" / "console-crawl-report.png")
