@@ -14,7 +14,7 @@ publishers:
   "Enable JavaScript and cookies to continue", "Verify you are human", "Press & Hold") —
 
 each counted only on a page with almost no readable text (at most :data:`MAX_TEXT_CHARS`
-characters once scripts, styles and tags are removed).  A real article is long: one that
+characters, whitespace not counted, once scripts, styles and tags are removed).  A real article is long: one that
 mentions captchas, Cloudflare or "verify you are human" is never taken for a challenge.  Some
 vendor scripts (Cloudflare's bot-detection script, a reCAPTCHA on a comment form) are also on
 ordinary pages, so a vendor mark alone is not enough: the page must also answer a challenge
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 #: Pages with more readable text than this are pages, not interstitials.
@@ -40,6 +40,8 @@ SHORT_CHECK_CHARS = 300
 CHALLENGE_STATUSES = frozenset({403, 429, 503})
 #: Only the start of a body is read (challenge pages are a few KiB; their scripts can be tens).
 SCAN_BYTES = 256 * 1024
+# A body's head read first: an article's text usually passes the limit there already.
+_HEAD_BYTES = 32 * 1024
 
 # Marks of each vendor's challenge or block page (lowercased body text).
 _VENDOR_MARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -84,9 +86,11 @@ _CHECK_WORDS = (
     "access denied",
 )
 
-_DROP = re.compile(r"<(script|style|template|svg)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_HIDDEN = re.compile(r"<(script|style|template|svg)\b|<!--", re.IGNORECASE)
+_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "template", "svg")}
 _TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
+# Markup is stripped of tags in slices of this many characters (a tag cut in two counts a few as text).
+_SLICE = 4096
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 
 
@@ -102,10 +106,43 @@ def _header(headers: Mapping[Any, Any], name: str) -> str:
     return ""
 
 
+def _segments(markup: str) -> Iterator[str]:
+    """The markup outside scripts, styles, templates, SVG and comments, in order (linear time: an element
+    left open hides the rest of the page)."""
+    pos = 0
+    while (match := _HIDDEN.search(markup, pos)) is not None:
+        yield markup[pos:match.start()]
+        element = match.group(1)
+        if element:
+            close = _CLOSE[element.lower()].search(markup, match.end())
+            pos = close.end() if close else 0
+        else:
+            end = markup.find("-->", match.end())
+            pos = end + 3 if end >= 0 else 0
+        if pos <= 0:
+            return
+    yield markup[pos:]
+
+
+def _visible(markup: str, limit: int | None = None) -> str | None:
+    """The markup's text outside tags and hidden elements (see :func:`_segments`); None as soon as it has
+    more than ``limit`` characters, whitespace not counted (read in slices, so an article stops early)."""
+    kept: list[str] = []
+    chars = 0
+    for segment in _segments(markup):
+        for start in range(0, len(segment), _SLICE):
+            text = _TAG.sub(" ", segment[start:start + _SLICE])
+            kept.append(text)
+            if limit is not None:
+                chars += len(text) - sum(text.count(space) for space in " \n\t\r\f\xa0")
+                if chars > limit:
+                    return None
+    return "".join(kept)
+
+
 def page_text(markup: str) -> str:
     """The readable text of an HTML page, roughly (scripts, styles and tags removed; whitespace collapsed)."""
-    text = _TAG.sub(" ", _DROP.sub(" ", markup))
-    return _SPACE.sub(" ", html.unescape(text)).strip()
+    return " ".join(html.unescape(_visible(markup) or "").split())
 
 
 def detect_challenge(status: int, headers: Mapping[Any, Any], body: bytes) -> str | None:
@@ -121,13 +158,17 @@ def detect_challenge(status: int, headers: Mapping[Any, Any], body: bytes) -> st
         return "datadome"
     if not body:
         return None
-    markup = body[:SCAN_BYTES].decode("utf-8", "replace")
-    lowered = markup.lower()
-    if "<" not in lowered:
+    if b"<" not in body[:SCAN_BYTES]:
         return None  # not markup: a plain-text error, JSON
-    text = page_text(markup)
-    if len(text) > MAX_TEXT_CHARS:
+    # Cheap first: an article is given up as soon as its text passes the limit, most often in its head.
+    if len(body) > _HEAD_BYTES and _visible(body[:_HEAD_BYTES].decode("utf-8", "replace"), MAX_TEXT_CHARS) is None:
+        return None
+    markup = body[:SCAN_BYTES].decode("utf-8", "replace")
+    visible = _visible(markup, MAX_TEXT_CHARS)
+    if visible is None:
         return None  # a page with this much to read is a page
+    text = " ".join(html.unescape(visible).split())
+    lowered = markup.lower()
     title_match = _TITLE.search(markup)
     title = page_text(title_match.group(1)).lower() if title_match else ""
     words = text.lower()
