@@ -359,6 +359,8 @@ def test_other_causes():
     assert causes(at) == ["crawl-failed"] and "'shutdown'" in at[0]["message"]
     assert causes(evaluate("c", "s", "finished", {"downloader/exception_count": 3})) == ["crawl-failed"]
     assert evaluate("c", "s", "closespider_timeout", OK_STATS) == []
+    logged = evaluate("c", "s", "finished", {**OK_STATS, "log_count/ERROR": 2, "spider_exceptions/count": 2})
+    assert causes(logged) == ["crawl-failed"] and "logged 2 error(s) (2 spider exception(s)" in logged[0]["message"]
     errors = {"downloader/response_count": 10, "downloader/response_status_count/200": 4,
               "downloader/response_status_count/503": 4, "downloader/response_status_count/429": 2}
     assert causes(evaluate("c", "s", "finished", errors)) == ["http-errors"]

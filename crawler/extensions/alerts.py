@@ -6,7 +6,8 @@ written), the crawl is evaluated for these causes (docs/alerts.md):
 
 * ``crawl-failed``: the crawl ended for another reason than ``finished``, ``max_articles``,
   ``closespider_timeout``, ``closespider_itemcount`` or ``closespider_pagecount`` (a kill, a
-  shutdown, ``closespider_errorcount``, a start that failed), or got no response at all;
+  shutdown, ``closespider_errorcount``), got no response at all, or logged errors (``log_count/ERROR``:
+  spider exceptions, item pipeline errors; as ``scrapy archive-status`` counts failures);
 * ``http-errors``: more than ``ALERTS_HTTP_ERROR_SHARE`` of the responses were 403, 429 or 5xx,
   over at least ``ALERTS_MIN_RESPONSES`` responses (or every response was one);
 * ``challenge-pages``: at least ``ALERTS_CHALLENGE_MIN_PAGES`` bot-check or challenge pages
@@ -147,6 +148,12 @@ def evaluate(crawl_id: str, site: str, reason: str, stats: Mapping[str, Any], *,
         failures = int(stats.get("downloader/exception_count", 0) or 0)
         raise_("crawl-failed", f"Crawl {crawl_id} of {site} got no response at all "
                                f"({failures} requests failed without one: DNS, connection, timeout).")
+    elif int(stats.get("log_count/ERROR", 0) or 0):
+        logged = int(stats["log_count/ERROR"])
+        exceptions = int(stats.get("spider_exceptions/count", 0) or 0)
+        pipeline = int(stats.get("pipeline/errors", 0) or 0)
+        raise_("crawl-failed", f"Crawl {crawl_id} of {site} finished but logged {logged} error(s) "
+                               f"({exceptions} spider exception(s), {pipeline} item pipeline error(s)); see its log.")
     errors = {int(k[len(_STATUS_STAT):]): int(v) for k, v in stats.items()
               if k.startswith(_STATUS_STAT) and k[len(_STATUS_STAT):].isdigit()
               and is_error_status(int(k[len(_STATUS_STAT):]))}
