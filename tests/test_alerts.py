@@ -3,6 +3,7 @@ receiver and a local SMTP server; the history causes from fabricated earlier man
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import socketserver
@@ -65,12 +66,14 @@ class Receiver(_Server):
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, dict[str, Any]]] = []
+        self.auth: list[str | None] = []
 
         class Handler(_Quiet):
             def do_POST(handler) -> None:  # noqa: N805
                 length = int(handler.headers.get("Content-Length") or 0)
                 body = json.loads(handler.rfile.read(length))
                 handler.server.owner.posts.append((handler.path, body))  # type: ignore[attr-defined]
+                handler.server.owner.auth.append(handler.headers.get("Authorization"))  # type: ignore[attr-defined]
                 handler.send_response(200)
                 handler.send_header("Content-Length", "2")
                 handler.end_headers()
@@ -145,6 +148,7 @@ class SMTPServer:
 
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
+        self.logins: list[list[bytes]] = []
         owner = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -157,7 +161,10 @@ class SMTPServer:
                         return
                     verb = line.decode("ascii", "replace").strip().upper()
                     if verb.startswith("EHLO"):
-                        self.wfile.write(b"250-localhost\r\n250 8BITMIME\r\n")
+                        self.wfile.write(b"250-localhost\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n")
+                    elif verb.startswith("AUTH PLAIN"):
+                        owner.logins.append(base64.b64decode(line.split()[2]).split(b"\0")[1:])
+                        self.wfile.write(b"235 2.7.0 Authentication successful\r\n")
                     elif verb.startswith("HELO") or verb.startswith("RSET") or verb.startswith("NOOP"):
                         self.wfile.write(b"250 OK\r\n")
                     elif verb.startswith("MAIL FROM"):
@@ -215,6 +222,7 @@ def test_site_answering_403_to_everything_sends_one_webhook(tmp_path, receiver):
             f"ALERTS_WEBHOOK_URL={receiver.url}hook",
             "ALERTS_SMTP_HOST=127.0.0.1", f"ALERTS_SMTP_PORT={smtp.port}",
             "ALERTS_EMAIL_FROM=crawler@archive.test", "ALERTS_EMAIL_TO=archivist@archive.test",
+            "ALERTS_SMTP_USER=crawler", "ALERTS_SMTP_PASSWORD=sm7p-pa55",
         ])
     assert result.returncode == 0, result.log[-3000:]
     assert len(receiver.posts) == 1, receiver.posts
@@ -236,6 +244,8 @@ def test_site_answering_403_to_everything_sends_one_webhook(tmp_path, receiver):
     mail = smtp.messages[0]
     assert mail["rcpt"] == ["<archivist@archive.test>"]
     assert "forbidden-1" in mail["data"] and "http-errors" in mail["data"]
+    assert smtp.logins == [[b"crawler", b"sm7p-pa55"]]
+    assert "sm7p-pa55" not in result.log and "sm7p-pa55" not in json.dumps(result.manifest)
     # An nginx 403 page is no bot check.
     assert result.stats.get("news/pages/challenge", 0) == 0
 
@@ -385,6 +395,9 @@ def test_webhook_body_and_safe_url(receiver):
     assert body["text"].startswith("News archive: 1 alert(s) for crawl c1 of example.org")
     post_json(receiver.url + "x", body, timeout=5, retries=0)
     assert receiver.posts == [("/x", json.loads(json.dumps(body)))]
+    post_json(receiver.url.replace("http://", "http://bot:pa%40ss@") + "y", body, timeout=5, retries=0)
+    assert receiver.posts[1][0] == "/y"
+    assert receiver.auth == [None, "Basic " + base64.b64encode(b"bot:pa@ss").decode()]
     assert safe_url("https://u:p@hooks.slack.com/services/T0001/B0002/AbCdEf1234567890XyZ?x=1") == \
         "https://hooks.slack.com/services/T0001/B0002/***"
     with pytest.raises(OSError):

@@ -38,6 +38,7 @@ Stats: ``alerts/raised``, ``alerts/webhook/sent``, ``alerts/webhook/failed``,
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -52,7 +53,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -201,14 +202,22 @@ def webhook_body(crawl_id: str, site: str, alerts: list[dict[str, Any]]) -> dict
 
 def post_json(url: str, body: dict[str, Any], timeout: float, retries: int,
               sleep: Callable[[float], None] = time.sleep) -> None:
-    """POST ``body`` as JSON; raise the last error after ``retries`` retries (a non-2xx answer is one)."""
+    """POST ``body`` as JSON (a user:password in the URL is sent as HTTP Basic authentication); raise the
+    last error after ``retries`` retries (a non-2xx answer is one)."""
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    parts = urlsplit(url)
+    if parts.username is not None:  # user:password@ in the URL: HTTP Basic authentication
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(credentials).decode("ascii")
+        host = parts.hostname or ""
+        netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+        url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     last: Exception | None = None
     for attempt in range(retries + 1):
         if attempt:
             sleep(min(5.0, 0.5 * 2 ** (attempt - 1)))
-        request = urllib.request.Request(url, data=data, method="POST",
-                                         headers={"Content-Type": "application/json; charset=utf-8"})
+        request = urllib.request.Request(url, data=data, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310 (the operator's URL)
                 answer.read()
