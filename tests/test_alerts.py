@@ -402,3 +402,14 @@ def test_webhook_body_and_safe_url(receiver):
         "https://hooks.slack.com/services/T0001/B0002/***"
     with pytest.raises(OSError):
         post_json(f"http://127.0.0.1:{free_port()}/", body, timeout=2, retries=1, sleep=lambda s: None)
+
+
+def test_events_filter_what_is_sent_not_what_is_stored(tmp_path, receiver):
+    with Site("forbidden") as site:
+        result = run_crawl(tmp_path, [f"url={site.url}"], crawl_id="filtered-1", settings=[
+            f"ALERTS_WEBHOOK_URL={receiver.url}hook", "ALERTS_EVENTS=crawl-failed,uploads-unsent",
+        ])
+    assert result.returncode == 0, result.log[-3000:]
+    assert receiver.posts == []
+    assert [a["cause"] for a in alerts_file(tmp_path, "filtered-1")] == ["http-errors"]
+    assert "ALERT http-errors: " in result.log
