@@ -1,7 +1,8 @@
 """The crawl manifest (``crawls/{crawl_id}/manifest.json``) and the redaction of secrets in it.
 
 Settings and arguments are recorded with secrets redacted: any setting whose
-name contains KEY, SECRET, TOKEN, PASSWORD or CREDENTIAL, every ``AWS_*``
+name contains KEY, SECRET, TOKEN, PASSWORD, CREDENTIAL or WEBHOOK (a webhook URL's path is its
+secret), every ``AWS_*``
 setting, and user:password parts of URIs.  Recorded: every ``ARCHIVE_*``,
 ``NEWS_*``, ``EXTRACT_*``, ``DATES_*``, ``CLEAN_*`` setting and any setting
 given on the command line or by the spider.
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-_SECRET_NAME_RE = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL", re.IGNORECASE)
+_SECRET_NAME_RE = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|WEBHOOK", re.IGNORECASE)
 _RECORDED_PREFIXES = ("ARCHIVE_", "NEWS_", "EXTRACT_", "DATES_", "CLEAN_")
 REDACTED = "***"
 

@@ -3,7 +3,7 @@
 Every project setting is listed here with its default and a comment; the same
 list, with more words, is in docs/settings.md.  Settings are grouped by the
 feature prefix that names them: ``NEWS_*`` (the spider), ``ARCHIVE_*`` (WARC
-and storage), ``EXTRACT_*`` (article extraction).  S3 credentials reuse
+and storage), ``EXTRACT_*`` (article extraction), ``ALERTS_*`` (alerts).  S3 credentials reuse
 Scrapy's own ``AWS_*`` settings.
 """
 
@@ -321,6 +321,38 @@ SCRAPYD_URL = ""
 # Scrapyd project the crawler is deployed as (scrapy.cfg [deploy] project).
 SCRAPYD_PROJECT = "crawler"
 
+# --- Alerts (ALERTS_*): a crawl that went wrong is reported (docs/alerts.md) -------
+# Evaluate every crawl at its end; alerts go into the manifest and alerts/{crawl_id}.json.
+ALERTS_ENABLED = True
+# Causes sent by webhook and e-mail (empty: all of crawl-failed, http-errors, challenge-pages,
+# no-new-articles, few-articles, uploads-unsent); every alert is stored whatever this says.
+ALERTS_EVENTS: list[str] = []
+# http-errors: more than this share of the responses were 403, 429 or 5xx ...
+ALERTS_HTTP_ERROR_SHARE = 0.5
+# ... over at least this many responses (or every response was one).
+ALERTS_MIN_RESPONSES = 5
+# challenge-pages: raised from this many bot-check pages on.
+ALERTS_CHALLENGE_MIN_PAGES = 1
+# no-new-articles / few-articles: compare with the median of the site's last N earlier runs ...
+ALERTS_HISTORY_RUNS = 5
+# ... when there are at least this many of them.
+ALERTS_HISTORY_MIN_RUNS = 2
+# few-articles: fewer new articles than this share of that median.
+ALERTS_FEW_ARTICLES_RATIO = 0.5
+# Webhook (Slack/Matrix-compatible JSON POST, one per crawl with every cause); "" = none.
+ALERTS_WEBHOOK_URL = ""
+# Seconds per webhook/SMTP attempt, and retries after a failed one.
+ALERTS_TIMEOUT = 10.0
+ALERTS_RETRIES = 2
+# E-mail over SMTP ("" host = none); STARTTLS and login when set.
+ALERTS_SMTP_HOST = ""
+ALERTS_SMTP_PORT = 25
+ALERTS_SMTP_USER = ""
+ALERTS_SMTP_PASSWORD = ""
+ALERTS_SMTP_STARTTLS = False
+ALERTS_EMAIL_FROM = ""
+ALERTS_EMAIL_TO: list[str] = []
+
 # --- Components -------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Closest to the network, so it sees requests as sent and responses as
@@ -346,6 +378,8 @@ SPIDER_MIDDLEWARES = {
     # Outermost (before HttpErrorMiddleware at 50): the WARC metadata record, with the
     # outlinks the callback listed, of every response that reaches the spider.
     "crawler.middlewares.capturemeta.CaptureMetadataMiddleware": 10,
+    # Also before HttpErrorMiddleware (it sees 403/503 answers): bot-check pages counted, listed, never articles.
+    "crawler.middlewares.challenge.ChallengePageMiddleware": 30,
     # Page resources (images, CSS, fonts, scripts) fetched and archived before the page's item goes on.
     "crawler.middlewares.resources.PageResourcesMiddleware": 940,
     # Spider side (after Scrapy's DepthMiddleware at 900), innermost last:
@@ -363,6 +397,8 @@ EXTENSIONS = {
     "crawler.extensions.resume.ResumeExtension": 50,
     # Distributed crawls (REDIS_URL): an idle process waits NEWS_DISTRIBUTED_IDLE_CLOSE before closing.
     "crawler.extensions.distributed.DistributedIdleExtension": 400,
+    # Alerts at the end of the crawl (after ArchiveExtension, whose final manifest they go into).
+    "crawler.extensions.alerts.AlertsExtension": 500,
 }
 # Settings derived from other settings (REDIS_URL -> scrapy-redis, {contact} in USER_AGENT).
 ADDONS = {

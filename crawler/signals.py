@@ -15,3 +15,15 @@ article_stored = object()
 #: verdict's reason, e.g. ``heuristic:no-date``).  The archive extension lists these pages
 #: in the crawl manifest (``rejected_pages``).
 page_rejected = object()
+
+#: Sent by :class:`crawler.middlewares.challenge.ChallengePageMiddleware` for a response that is a
+#: bot-check or challenge page (:func:`crawler.challenge.detect_challenge`).  Arguments: ``url``,
+#: ``kind`` (e.g. ``cloudflare``) and ``status``.  The archive extension lists these pages in the
+#: crawl manifest (``challenge_pages``).
+challenge_page = object()
+
+#: Sent by the archive extension at ``spider_closed`` once the crawl's final counts are known
+#: (everything written, uploads tried) and just before the final manifest is written.
+#: Arguments: ``manifest`` (the dict about to be written: receivers may add keys to it) and
+#: ``reason`` (the close reason).  The alerts extension evaluates the crawl here.
+manifest_closing = object()

@@ -7,7 +7,7 @@ import re
 from crawler import settings as project_settings
 from tests.conftest import PROJECT_ROOT
 
-PREFIXES = ("NEWS_", "ARCHIVE_", "EXTRACT_", "DATES_", "CLEAN_")
+PREFIXES = ("NEWS_", "ARCHIVE_", "EXTRACT_", "DATES_", "CLEAN_", "ALERTS_")
 
 
 def test_every_setting_documented_with_default():

@@ -51,6 +51,10 @@ def test_crawl_finished_and_manifest(demo_crawl):
     assert m["counts"]["warc_bytes"] == sum(p.stat().st_size for p in demo_crawl.warc_paths())
     assert m["stats"].get("log_count/ERROR", 0) == 0, demo_crawl.log[-3000:]
     assert "ARCHIVE_URI" in m["settings"]
+    # The demo site is healthy: no alert, no page taken for a bot check (docs/alerts.md).
+    assert m["alerts"] == [] and m["stats"]["alerts/raised"] == 0
+    assert m["challenge_pages"] == {"total": 0, "listed": []}
+    assert not (demo_crawl.archive / "alerts").exists()
 
 
 def test_warcio_check_passes(demo_crawl):

@@ -17,7 +17,9 @@ it waits for the I/O thread, closes the open WARC file (which hands it to the
 store), saves the site state, packs the crawl, sends what is still pending to
 a remote store and rewrites the manifest with the end time, finish reason,
 counts, WARC files, the candidate pages the spider rejected (:data:`crawler.signals.page_rejected`,
-``rejected_pages``) and final stats (secrets redacted, :mod:`crawler.manifest`).
+``rejected_pages``), the bot-check pages met (:data:`crawler.signals.challenge_page`, ``challenge_pages``)
+and final stats (secrets redacted, :mod:`crawler.manifest`); just before writing it, it sends
+:data:`crawler.signals.manifest_closing` so others (the alerts extension) can add to it.
 
 Settings read: ``ARCHIVE_URI``, ``ARCHIVE_CRAWL_ID``, ``JOBDIR``, ``REDIS_URL``,
 ``ARCHIVE_IO_THREAD``, ``ARCHIVE_WARC_PREFIX``, ``ARCHIVE_WARC_MAX_SIZE``,
@@ -93,6 +95,9 @@ class ArchiveExtension:
         self.max_rejected = settings.getint("ARCHIVE_MANIFEST_MAX_REJECTED")
         self.rejected: list[dict[str, str]] = []
         self.rejected_total = 0
+        # Bot-check pages (signal challenge_page): the first N (same cap), and how many.
+        self.challenges: list[dict[str, Any]] = []
+        self.challenges_total = 0
         self.closed = False
         stats = crawler.stats
         self.io = ArchiveIO(settings.getbool("ARCHIVE_IO_THREAD"))
@@ -139,6 +144,7 @@ class ArchiveExtension:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.article_stored, signal=archive_signals.article_stored)
         crawler.signals.connect(ext.page_rejected, signal=archive_signals.page_rejected)
+        crawler.signals.connect(ext.challenge_page, signal=archive_signals.challenge_page)
         return ext
 
     def _warcinfo(self) -> dict[str, str]:
@@ -172,6 +178,11 @@ class ArchiveExtension:
         if len(self.rejected) < self.max_rejected:
             self.rejected.append({"url": url, "reason": reason})
 
+    def challenge_page(self, url: str, kind: str, status: int) -> None:
+        self.challenges_total += 1
+        if len(self.challenges) < self.max_rejected:
+            self.challenges.append({"url": url, "kind": kind, "status": status})
+
     def spider_opened(self) -> None:
         self._write(self.manifest("running"))
 
@@ -188,6 +199,7 @@ class ArchiveExtension:
         self.unsent = self.storage.close(self.close_timeout)
         manifest = self.manifest("finished" if reason == "finished" else "stopped", reason)
         manifest["unsent"] = self.unsent
+        self.crawler.signals.send_catch_log(archive_signals.manifest_closing, manifest=manifest, reason=reason)
         self._write(manifest)
         left = self.storage.close(min(30.0, self.close_timeout))
         missing = sorted(set(self.unsent) | set(left))
@@ -258,6 +270,7 @@ class ArchiveExtension:
             },
             "warc_files": files,
             "rejected_pages": {"total": self.rejected_total, "listed": list(self.rejected)},
+            "challenge_pages": {"total": self.challenges_total, "listed": list(self.challenges)},
             "stats": jsonable(dict(sorted(stats.items()))),
         }
 
