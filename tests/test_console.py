@@ -503,3 +503,27 @@ def test_article_versions_with_word_diff(console: Any) -> None:
     assert "<del>a removed</del>" in html and "<ins>an added</ins>" in html
     assert "Old &lt;b&gt;headline&lt;/b&gt;" in html  # the changed title, escaped
     _assert_inert(html)
+
+
+def test_a_crawl_of_bot_checks_needs_attention(tmp_path: Path) -> None:
+    """Run now of a site whose articles are bot checks: the job needs attention, the report lists the pages."""
+    from tests.test_alerts import Site
+
+    archive = tmp_path / "archive"
+    plan = tmp_path / "crawls.toml"
+    with Site("challenged") as site:
+        plan.write_text(f'[[job]]\nname = "checked"\nurl = "{site.url}"\nevery = "1d"\n', "utf-8")
+        settings = settings_for(archive, AUTOTHROTTLE_ENABLED=False)
+        settings.set("AUTOTHROTTLE_ENABLED", "False", priority="cmdline")
+        app = create_app(settings, plan, LocalStorage(archive), login_token="one-time-token")
+        client = app.test_client()
+        token = _login(client)
+        client.post("/jobs/checked/run", data={"csrf_token": token}, headers=REFERER)
+        app.extensions["console"].runner.wait(180)
+    jobs = client.get("/").get_data(as_text=True)
+    assert 'data-testid="status">needs attention<' in jobs
+    assert "challenge-pages" in jobs
+    crawl_id = json.loads((archive / "schedule" / "checked.json").read_text())["runs"][-1]["crawl_id"]
+    report = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get(f"/crawls/{crawl_id}").get_data(as_text=True)))
+    assert "3 pages answered with a bot check" in report and "cloudflare" in report and "perimeterx" in report
+    assert "challenge-pages" in client.get("/alerts").get_data(as_text=True)
