@@ -106,7 +106,7 @@ class ArchiveView:
         data = self.get_json(f"schedule/{job}.json") if valid_id(job) else None
         return list(data.get("runs") or []) if isinstance(data, dict) else []
 
-    def manifest(self, crawl_id: str, *, final_only: bool = False) -> dict[str, Any] | None:
+    def manifest(self, crawl_id: str) -> dict[str, Any] | None:
         """The crawl's manifest (None when there is none); a finished one is read once."""
         if not valid_id(crawl_id):
             return None
@@ -170,7 +170,7 @@ class ArchiveView:
 
     # -- the crawl report ------------------------------------------------------------------------
     def warc_files(self, crawl_id: str) -> list[str]:
-        return [k for k in self.storage.keys(f"warc/{crawl_id}/")] if valid_id(crawl_id) else []
+        return list(self.storage.keys(f"warc/{crawl_id}/")) if valid_id(crawl_id) else []
 
     def hosts(self, crawl_id: str) -> list[dict[str, Any]]:
         """Per host, from the crawl's CDXJ index: captures, status codes, revisits, bytes (compressed records),
