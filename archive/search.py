@@ -9,8 +9,9 @@ One file (``{archive}/index/search.sqlite`` for a directory archive, see
   (``body``), from which snippets are cut;
 * ``fts``: a contentless FTS5 table (``content=''``, the index only, no second copy of
   the text) over the *normalised* title, text and a ``meta`` column of filter tokens
-  (one for the site, one for the language), so that a filtered search is an FTS5
-  intersection rather than a scan of every match.
+  (the site, the language, the publication year and month), so that a filtered search
+  is an FTS5 intersection rather than a scan of every match.  A date range becomes the
+  year and month tokens that cover it; the exact bounds are then checked on ``articles``.
 
 Normalisation (:func:`normalise`) is applied to what is indexed and to every query
 word, so a search finds what a reader types: NFKC, casefold, Latin accents and
@@ -135,6 +136,24 @@ def _fts_query(words: list[str]) -> str:
     return "{title text} : (" + " AND ".join('"' + w.replace('"', '""') + '"' for w in words) + ")"
 
 
+def _year_month(value: str | None, default_month: int) -> tuple[int, int] | None:
+    """(year, month) of an ISO date or month; a bare year gets ``default_month``; None if no such date."""
+    m = re.match(r"(\d{4})(?:-(\d{2}))?", value or "")
+    if not m:
+        return None
+    month = int(m.group(2)) if m.group(2) else default_month
+    return (int(m.group(1)), month) if 1 <= month <= 12 else None
+
+
+def _meta(site: str, language: str | None, published: str | None) -> str:
+    """The filter tokens of an article: site, language, publication year and month."""
+    tokens = [_site_token(site), _language_token(language) if language else "lnone"]
+    ym = _year_month(published, 1)  # a bare year counts as its January (a superset of the text comparison)
+    if ym is not None:
+        tokens += [f"y{ym[0]}", f"m{ym[0]}{ym[1]:02d}"]
+    return " ".join(tokens)
+
+
 def _site_token(site: str) -> str:
     return "s" + hashlib.blake2b(site.encode("utf-8"), digest_size=8).hexdigest()
 
@@ -246,6 +265,7 @@ class SearchIndex:
         self.path = Path(path)
         self.readonly = readonly
         self._lock = threading.RLock()
+        self._facets: tuple[tuple[int, int], dict[str, list[tuple[str, int]]]] | None = None
         if readonly:
             if not self.path.exists():
                 raise FileNotFoundError(f"no search index at {self.path} (run `scrapy archive-index`)")
@@ -295,7 +315,7 @@ class SearchIndex:
         article_id = str(record["id"])
         fetched_at = record.get("fetched_at")
         old = self.db.execute(
-            "SELECT rowid, title, body, site, language, fetched_at FROM articles WHERE id = ?", (article_id,)
+            "SELECT rowid, title, body, site, language, fetched_at, published FROM articles WHERE id = ?", (article_id,)
         ).fetchone()
         if old is not None:
             if old[5] and fetched_at and str(old[5]) > str(fetched_at):
@@ -303,27 +323,24 @@ class SearchIndex:
             old_text = zlib.decompress(old[2]).decode("utf-8") if old[2] else ""
             self.db.execute(
                 "INSERT INTO fts(fts, rowid, title, text, meta) VALUES('delete', ?, ?, ?, ?)",
-                (old[0], normalise(old[1] or ""), normalise(old_text), self._meta(old[3], old[4])),
+                (old[0], normalise(old[1] or ""), normalise(old_text), _meta(old[3], old[4], old[6])),
             )
             self.db.execute("DELETE FROM articles WHERE rowid = ?", (old[0],))
         text = str(record.get("text") or "")
         title = record.get("title")
+        published = record.get("published")
         site = str(record.get("site") or "")
         language = record.get("language")
         cur = self.db.execute(
             "INSERT INTO articles (id, url, site, title, published, language, key, fetched_at, body) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (article_id, str(record.get("url") or ""), site, title, record.get("published"), language, key,
+            (article_id, str(record.get("url") or ""), site, title, published, language, key,
              fetched_at, zlib.compress(text.encode("utf-8"), 6)),
         )
         self.db.execute(
             "INSERT INTO fts(rowid, title, text, meta) VALUES (?, ?, ?, ?)",
-            (cur.lastrowid, normalise(title or ""), normalise(text), self._meta(site, language)),
+            (cur.lastrowid, normalise(title or ""), normalise(text), _meta(site, language, published)),
         )
-
-    @staticmethod
-    def _meta(site: str, language: str | None) -> str:
-        return f"{_site_token(site)} {_language_token(language) if language else 'lnone'}"
 
     # -- reading ------------------------------------------------------------------------------------------
     @staticmethod
@@ -337,6 +354,30 @@ class SearchIndex:
             where.append("a.published <= ?")
             args.append(_until_bound(until))
         return where, args
+
+    def _date_cover(self, since: str | None, until: str | None) -> list[str] | None:
+        """Year and month tokens covering [since, until]; None when a bound is no ISO date or the range is open
+        on a side with no dated article."""
+        lo, hi = _year_month(since, 1), _year_month(until, 12)
+        if (since and lo is None) or (until and hi is None):
+            return None
+        if lo is None or hi is None:
+            first, last = self.db.execute(
+                "SELECT min(published), max(published) FROM articles WHERE published IS NOT NULL").fetchone()
+            lo = lo or _year_month(str(first or "")[:4], 1)
+            hi = hi or _year_month(str(last or "")[:4], 12)
+            if lo is None or hi is None:
+                return None
+        if lo > hi:
+            return ["none"]  # an empty range: nothing matches
+        if lo[0] == hi[0]:
+            if lo[1] == 1 and hi[1] == 12:
+                return [f"y{lo[0]}"]
+            return [f"m{lo[0]}{m:02d}" for m in range(lo[1], hi[1] + 1)]
+        tokens = [f"m{lo[0]}{m:02d}" for m in range(lo[1], 13)] if lo[1] > 1 else [f"y{lo[0]}"]
+        tokens += [f"y{y}" for y in range(lo[0] + 1, hi[0])]
+        tokens += [f"m{hi[0]}{m:02d}" for m in range(1, hi[1] + 1)] if hi[1] < 12 else [f"y{hi[0]}"]
+        return tokens if len(tokens) <= 200 else None
 
     def search(self, query: str, *, site: str | None = None, language: str | None = None,
                since: str | None = None, until: str | None = None, limit: int = 20, offset: int = 0) -> SearchResult:
@@ -353,6 +394,11 @@ class SearchIndex:
         if language is not None:
             match += f' AND meta:"{_language_token(language)}"'
         dates, date_args = self._date_filter(since, until)
+        if dates:
+            # Narrow to the years and months of the range inside FTS5 (exact bounds: the join below).
+            cover = self._date_cover(since, until)
+            if cover:
+                match += " AND meta:(" + " OR ".join(cover) + ")"
         limit, offset = max(0, int(limit)), max(0, int(offset))
         with self._lock:
             if dates:
@@ -397,21 +443,29 @@ class SearchIndex:
             ).fetchone()[0]
             rows = self.db.execute(
                 f"SELECT {_COLUMNS}, a.body FROM articles a {cond} "
-                "ORDER BY a.published IS NULL, a.published DESC, a.rowid DESC LIMIT ? OFFSET ?",
+                "ORDER BY a.published DESC, a.rowid DESC LIMIT ? OFFSET ?",  # NULL sorts last in DESC: the index serves
                 (*args, max(0, int(limit)), max(0, int(offset))),
             ).fetchall()
         hits = [self._hit(row[:7], row[7], set()) for row in rows]
         return SearchResult(min(total, TOTAL_CAP), hits, total > TOTAL_CAP)
 
     def facets(self) -> dict[str, list[tuple[str, int]]]:
-        """Article counts per site and per language (most first; an unknown language is ``""``)."""
+        """Article counts per site and per language (most first; an unknown language is ``""``).
+
+        Cached until the file changes (this connection's or another's commit).
+        """
         with self._lock:
+            version = (self.db.execute("PRAGMA data_version").fetchone()[0], self.db.total_changes)
+            if self._facets is not None and self._facets[0] == version:
+                return {k: list(v) for k, v in self._facets[1].items()}
             sites = self.db.execute(
                 "SELECT site, count(*) AS n FROM articles GROUP BY site ORDER BY n DESC, site").fetchall()
             languages = self.db.execute(
                 "SELECT coalesce(language, ''), count(*) AS n FROM articles GROUP BY language ORDER BY n DESC, 1"
             ).fetchall()
-        return {"site": [(s, n) for s, n in sites], "language": [(lang, n) for lang, n in languages]}
+            facets = {"site": [(s, n) for s, n in sites], "language": [(lang, n) for lang, n in languages]}
+            self._facets = (version, facets)
+        return {k: list(v) for k, v in facets.items()}
 
     def get(self, article_id: str) -> Hit | None:
         with self._lock:

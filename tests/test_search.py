@@ -256,3 +256,31 @@ def test_demo_crawl_keeps_the_index(demo_crawl):
         assert rec["id"] in ids(index.search(typed, limit=50))
     finally:
         index.close()
+
+
+def test_date_filters_at_month_and_year_edges(index):
+    dates = {"a": "2014-12-31T23:00:00Z", "b": "2015-01-01", "c": "2015-03-31T10:00:00+03:00", "d": "2015-04-01",
+             "e": "2016-06-15", "f": "2019-12-01", "g": None, "h": "2015"}
+    for article_id, published in dates.items():
+        index.add(record(article_id, "common words", published=published), f"k/{article_id}")
+    assert ids(index.search("common", until="2015-03-31")) == {"a", "b", "c", "h"}
+    assert ids(index.search("common", since="2015-01-01", until="2015-03-31")) == {"b", "c"}
+    assert ids(index.search("common", since="2015-04")) == {"d", "e", "f"}
+    assert ids(index.search("common", since="2015", until="2016")) == {"b", "c", "d", "e", "h"}
+    assert ids(index.search("common", since="2016-01-01", until="2019-12-01")) == {"e", "f"}
+    assert ids(index.search("common", since="2020")) == set()
+    assert ids(index.search("common", since="2019", until="2015")) == set()
+    assert ids(index.search("common", since="soon")) == set()  # no date: compared as text, digits sort first
+    assert ids(index.search("common", until="soon")) == {"a", "b", "c", "d", "e", "f", "h"}
+    # the date tokens follow an edit of the publication date
+    index.add(record("e", "common words", published="2030-01-01", fetched_at="2026-01-01T00:00:00Z"), "k/e")
+    assert ids(index.search("common", since="2016-01-01", until="2019-12-31")) == {"f"}
+    assert ids(index.search("common", since="2030")) == {"e"}
+
+
+def test_facets_follow_writes(index):
+    index.add(record("a", "x", site="one"), "k/a")
+    assert index.facets()["site"] == [("one", 1)]
+    index.add(record("b", "x", site="two"), "k/b")
+    index.add(record("c", "x", site="two"), "k/c")
+    assert index.facets()["site"] == [("two", 2), ("one", 1)]
