@@ -284,3 +284,19 @@ def test_facets_follow_writes(index):
     index.add(record("b", "x", site="two"), "k/b")
     index.add(record("c", "x", site="two"), "k/c")
     assert index.facets()["site"] == [("two", 2), ("one", 1)]
+
+
+def test_extension_not_configured_without_the_setting_or_the_archive():
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from crawler.extensions.searchindex import SearchIndexExtension
+
+    with pytest.raises(NotConfigured):
+        SearchIndexExtension.from_crawler(get_crawler(settings_dict={"ARCHIVE_SEARCH_ENABLED": False}))
+    with pytest.raises(NotConfigured):  # no archive extension in EXTENSIONS
+        SearchIndexExtension.from_crawler(get_crawler(settings_dict={"ARCHIVE_SEARCH_ENABLED": True}))
+    crawler = get_crawler(settings_dict={"ARCHIVE_SEARCH_ENABLED": True})
+    crawler.settings = Settings({"ARCHIVE_SEARCH_ENABLED": True,
+                                 "EXTENSIONS": {"crawler.extensions.archive.ArchiveExtension": 100}})
+    assert isinstance(SearchIndexExtension.from_crawler(crawler), SearchIndexExtension)
