@@ -285,7 +285,7 @@ class SearchIndex:
         """The index of the archive ``storage``; None when ``ARCHIVE_SEARCH_ENABLED`` is False.
 
         ``ARCHIVE_SEARCH_INDEX`` if set; else ``index/search.sqlite`` in a directory archive; else (a remote
-        store) ``{ARCHIVE_SPOOL_DIR}/index/{slug of the store}/search.sqlite``, a local working copy that
+        store) ``{ARCHIVE_SPOOL_DIR}/index/{slug of the store's URI}/search.sqlite``, a local working copy that
         ``scrapy archive-index --rebuild`` rebuilds from the store.
         """
         if not settings.getbool("ARCHIVE_SEARCH_ENABLED", True):
@@ -507,5 +507,7 @@ def index_path(storage: Storage, settings: BaseSettings) -> Path:
     local = storage.local_path("index/search.sqlite")
     if local is not None:
         return Path(local)
+    # The store's URI (s3://bucket/prefix), not describe(): that adds the endpoint and the spool's own path.
+    location = str(getattr(storage, "uri", "") or storage.describe())
     spool = settings.get("ARCHIVE_SPOOL_DIR") or "./archive-spool"
-    return Path(spool) / "index" / slug(storage.describe(), "store") / "search.sqlite"
+    return Path(spool) / "index" / slug(location, "store") / "search.sqlite"

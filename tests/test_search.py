@@ -189,9 +189,11 @@ def test_for_archive_paths(tmp_path):
             return None
 
         def describe(self) -> str:
-            return "s3://bucket/prefix"
+            return "s3://bucket/prefix at http://127.0.0.1:8333 (spool /x)"
 
-    ix = SearchIndex.for_archive(Remote(tmp_path / "r"), settings)
+    remote = Remote(tmp_path / "r")
+    remote.uri = "s3://bucket/prefix"
+    ix = SearchIndex.for_archive(remote, settings)
     assert ix is not None and ix.path == tmp_path / "spool" / "index" / "s3-bucket-prefix" / "search.sqlite"
     ix.close()
     settings.set("ARCHIVE_SEARCH_INDEX", str(tmp_path / "custom.sqlite"))
