@@ -80,13 +80,15 @@ eval: $(STAMP)
 
 ## Benchmarks (figures, not pass/fail): full-pipeline crawl of the benchmark pages (pages/s vs plain
 ## trafilatura, peak RSS at 2,000 and 10,000 pages, time shares), then a 300 MB WARC upload to local S3,
-## the site state of 1,000,000 URLs, the repetition learner's state per backend, and the web console's jobs
-## page for 50 jobs with 1,000 recorded runs (under 300 ms).
+## the site state of 1,000,000 URLs, the repetition learner's state per backend, the article search index
+## of 1,000,000 articles (first page of 20 queries) and the web console's jobs page for 50 jobs with 1,000
+## recorded runs (under 300 ms).
 bench: $(STAMP)
 	$(BIN)/python -m tests.support.bench upload --mb 300
 	$(BIN)/python -m tests.support.bench crawl --pages 2000 --scale 10000 --compare-resources
 	$(BIN)/python -m tests.support.bench state --urls 1000000
 	$(BIN)/python -m tests.support.bench repeat --pages 20000
+	$(BIN)/python -m tests.support.bench search --articles 1000000
 	$(BIN)/python -m tests.support.bench console --jobs 50 --runs 1000
 
 lint: $(STAMP)
@@ -96,4 +98,4 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) $(REPLAYWEB)/node_modules .pytest_cache .ruff_cache .mypy_cache archive/warc archive/articles archive/crawls
+	rm -rf $(VENV) $(REPLAYWEB)/node_modules .pytest_cache .ruff_cache .mypy_cache archive/warc archive/articles archive/crawls archive/index

@@ -180,6 +180,11 @@ ARCHIVE_REFRESH_MAX_PER_CRAWL = 5000
 ARCHIVE_WARC_METADATA = True
 # Build the crawl's CDXJ index and WACZ package when the crawl ends.
 ARCHIVE_PACKAGE_ENABLED = True
+# Keep the article search index (docs/search.md) up to date as articles are stored.
+ARCHIVE_SEARCH_ENABLED = True
+# Path of the search index file; "" = {archive}/index/search.sqlite for a directory archive,
+# {ARCHIVE_SPOOL_DIR}/index/{store}/search.sqlite (a local working copy) for a remote one.
+ARCHIVE_SEARCH_INDEX = ""
 
 # --- S3-compatible storage (ARCHIVE_S3_*, ARCHIVE_SPOOL_*; credentials: AWS_*) --
 # S3 URL style: "auto", "path" (MinIO, SeaweedFS, Ceph) or "virtual".
@@ -392,6 +397,8 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.archive.ArchiveExtension": 100,
+    # The article search index (archive/search.py), updated as articles are stored (after the archive extension).
+    "crawler.extensions.searchindex.SearchIndexExtension": 150,
     "crawler.extensions.progress.ProgressExtension": 200,
     "crawler.extensions.itemerrors.ItemErrorExtension": 300,
     "crawler.extensions.resume.ResumeExtension": 50,

@@ -47,6 +47,12 @@ def test_crawl_into_s3(seaweed, demo_server, tmp_path):
     assert manifest["unsent"] == [] and manifest["counts"]["articles_written"] == 25
     assert manifest["storage"].startswith("s3://news-crawl/archive")
     assert not [p for p in spool.rglob("*") if p.is_file() and "pending" in p.parts]  # spool drained
+    # the search index of a remote archive: a local working copy beside the spool (docs/search.md)
+    from archive.search import SearchIndex
+    index_file = spool / "index" / "s3-news-crawl-archive" / "search.sqlite"
+    index = SearchIndex(index_file, readonly=True)
+    assert len(index) == 25 and not any(k.startswith("archive/index/") for k in objects)
+    index.close()
     # object metadata links the JSON to its WARC record; content type and MD5 ETag are right
     client = seaweed.client()
     head = client.head_object(Bucket="news-crawl", Key=articles[0])

@@ -141,6 +141,14 @@ def test_refresh_all_keeps_every_version_and_history_shows_the_change(site, tmp_
     assert json.loads(kept.read_text("utf-8")) == record1  # the earlier record, byte for byte as it was
     assert latest["versions"][1]["key"] == str(key1.relative_to(archive))
     assert latest["versions"][0]["warc"] == record1["warc"] and latest["versions"][1]["warc"] == latest["warc"]
+    # the search index holds the latest version only, under the article's key (docs/search.md)
+    from archive.search import SearchIndex
+    index = SearchIndex(archive / "index" / "search.sqlite", readonly=True)
+    try:
+        assert len(index) == 1 and index.search("approves").total == 1 and index.search("delays").total == 0
+        assert index.get(latest["id"]).key == str(key1.relative_to(archive))
+    finally:
+        index.close()
 
     shown = history(archive, site.url + "news/market")
     assert shown.returncode == 0, shown.stderr[-2000:]

@@ -4,6 +4,7 @@
     python -m tests.support.bench upload [--mb 300]
     python -m tests.support.bench state [--urls 1000000]
     python -m tests.support.bench repeat [--pages 20000]
+    python -m tests.support.bench search [--articles 1000000] [--keep PATH]
     python -m tests.support.bench console [--jobs 50] [--runs 1000] [--repeat 20]
 
 ``crawl``: serves the 181 pages of the Zyte article-extraction benchmark
@@ -33,6 +34,13 @@ blocks (one atomic observation that also answers which are learned, as the pipel
 the alternative of keeping the learned set in memory, sending only the other blocks and re-reading
 the learned set every 1,000 pages, and SQLite committed every 100 writes (``ARCHIVE_STATE_COMMIT_EVERY``)
 instead of each; the cost of re-reading 1,000 learned hashes; the state's size.
+``search``: builds an article search index (archive/search.py) of N synthetic articles — 50 sites, Arabic
+and English (a Zipf-distributed vocabulary of 30,000 words per language, a few real words among them; ~300 words
+per article, ten paragraphs drawn from a pool of 20,000 per language, one Arabic paragraph in five written
+with tashkeel; two rare words in about ten articles per million), through the index's own bulk
+path (``add_many``: normalisation, compressed text, FTS5) — then times the first page (20 hits with snippets)
+of 20 queries of varying selectivity, each run cold (first) and warm (median of 5): build time, file size,
+median and max ms.
 ``console``: the web console's jobs page (``/``, crawler/web) for a plan of N jobs with M recorded runs
 in all (each with its finished crawl manifest, a tenth with alerts) in a temporary local archive: the
 time of the first render (every run log and manifest read) and the median of the next renders
@@ -459,6 +467,150 @@ def bench_repeat(pages: int, blocks_per_page: int = 25, template_per_page: int =
     return result
 
 
+SEARCH_QUERIES: list[tuple[str, dict[str, str]]] = [
+    ("government", {}),                        # common English word
+    ("the", {}),                               # in nearly every English article
+    ("الحكومة", {}),                           # common Arabic word
+    ("الرئيس", {}),                            # Arabic, typed without diacritics (indexed with some)
+    ("مدرسه", {}),                             # ta marbuta typed as ha
+    ("اسد", {}),                               # alef without hamza
+    ("parliament election", {}),               # two mid-frequency words
+    ("الرئيس الحكومة", {}),                    # two common Arabic words
+    ("zqxenbor", {}),                          # rare English word
+    ("بلثمقار", {}),                           # rare Arabic word
+    ("government minister budget", {}),        # three words
+    ("government", {"site": "site-08.example"}),   # common word, one site
+    ("the", {"site": "site-42.example"}),       # very common word, a small site
+    ("الرئيس", {"language": "ar"}),
+    ("government", {"since": "2024-01-01", "until": "2024-03-31"}),  # a date range (recently indexed)
+    ("government", {"until": "2015-03-31"}),   # a date range among the first indexed: the worst case
+    ("election", {"site": "site-04.example", "since": "2023-01"}),
+    ('"government" OR NEAR(', {}),             # hostile syntax as plain words
+    ("notawordanywhere", {}),                  # no hit
+    ("budget", {}),                            # mid-frequency
+    ("cafe", {}),                              # accents folded
+]
+
+
+def bench_search(articles: int, keep: str | None = None) -> dict[str, Any]:
+    """A search index of ``articles`` synthetic articles: build time, size, first-page times (see module docstring)."""
+    import random
+    import statistics
+    from itertools import accumulate
+
+    from archive.search import SearchIndex
+
+    rng = random.Random(19)
+    arabic = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+    english = "abcdefghijklmnopqrstuvwxyz"
+
+    def vocab(letters: str, real: list[str], size: int) -> list[str]:
+        words = list(real)
+        seen = set(words)
+        while len(words) < size:
+            w = "".join(rng.choice(letters) for _ in range(rng.randint(3, 9)))
+            if w not in seen:
+                seen.add(w)
+                words.append(w)
+        return words
+
+    en_real = ["the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "government", "minister", "said",
+               "president", "election", "parliament", "budget", "city", "police", "school", "café", "week"]
+    ar_real = ["في", "من", "على", "أن", "إلى", "الحكومة", "الرَّئِيسُ", "وزير", "قال", "مدرسة", "أسد", "البرلمان",
+               "الانتخابات", "المدينة", "الشرطة", "الميزانية"]
+    en_vocab = vocab(english, en_real, 30_000)
+    ar_vocab = vocab(arabic, ar_real, 30_000)
+    # Zipf weights (s = 1): the real words sit at the frequent end.
+    def cum(words: list[str]) -> list[float]:
+        return list(accumulate(1.0 / (i + 1) for i in range(len(words))))
+
+    en_cum, ar_cum = cum(en_vocab), cum(ar_vocab)
+    tashkeel = "\u064e\u064f\u0650\u0651\u0652"
+    sites = [f"site-{n:02d}.example" for n in range(50)]
+    site_cum = list(accumulate(1.0 / (i + 1) for i in range(50)))
+
+    # Articles are made of paragraphs drawn from a pool (drawing 300 Zipf words per article would take longer
+    # than indexing them); one Arabic paragraph in five carries tashkeel.
+    def pool(words: list[str], cum_weights: list[float], marks: bool) -> list[str]:
+        out = []
+        for n in range(20_000):
+            para = rng.choices(words, cum_weights=cum_weights, k=rng.randint(15, 45))
+            if marks and n % 5 == 0:
+                para = [w + rng.choice(tashkeel) if len(w) > 3 else w for w in para]
+            out.append(" ".join(para))
+        return out
+
+    en_pool, ar_pool = pool(en_vocab, en_cum, False), pool(ar_vocab, ar_cum, True)
+
+    def records() -> Any:
+        for i in range(articles):
+            site = rng.choices(sites, cum_weights=site_cum)[0]
+            is_ar = int(site[5:7]) % 2 == 1
+            paras = rng.choices(ar_pool if is_ar else en_pool, k=10)
+            if i % 100_003 == 7:  # the rare words: in about ten articles of a million
+                paras.append("بلثمقار" if is_ar else "zqxenbor")
+            text = "\n\n".join(paras)
+            title = paras[0][:80].rsplit(" ", 1)[0]
+            day = i * 3650 // articles
+            published = f"{2015 + day // 365}-{day % 365 // 31 + 1:02d}-{day % 31 + 1:02d}T12:00:00+00:00"
+            yield ({"id": f"{i:016x}", "url": f"https://{site}/{i}.html", "site": site, "title": title,
+                    "published": published, "language": "ar" if is_ar else "en", "text": text,
+                    "fetched_at": "2025-01-01T00:00:00Z"},
+                   f"articles/{site}/{published[:4]}/{published[5:7]}/{published[8:10]}/{i:016x}.json")
+
+    result: dict[str, Any] = {"search_articles": articles}
+    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+        path = Path(keep) if keep else Path(tmp) / "search.sqlite"
+        if keep and path.exists():
+            path.unlink()
+        index = SearchIndex(path)
+        started = time.perf_counter()
+        index.add_many(records(), batch=20_000)
+        index.close()
+        result["search_build_s"] = round(time.perf_counter() - started, 1)
+        result["search_file_mb"] = round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6, 1)
+        index = SearchIndex(path, readonly=True)
+        sizes = dict(index.db.execute(
+            "SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()) if _has_dbstat(index) else {}
+        if sizes:
+            fts = sum(v for k, v in sizes.items() if k.startswith("fts"))
+            result["search_fts_mb"] = round(fts / 1e6, 1)
+            result["search_articles_table_mb"] = round(sizes.get("articles", 0) / 1e6, 1)
+        rows: list[dict[str, Any]] = []
+        for query, filters in SEARCH_QUERIES:
+            t0 = time.perf_counter()
+            res = index.search(query, limit=20, **filters)  # type: ignore[arg-type]
+            first = 1000 * (time.perf_counter() - t0)
+            warm = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                index.search(query, limit=20, **filters)  # type: ignore[arg-type]
+                warm.append(1000 * (time.perf_counter() - t0))
+            rows.append({"query": query, "filters": filters, "total": res.total, "capped": res.total_capped,
+                         "first_ms": round(first, 1), "warm_ms": round(statistics.median(warm), 1)})
+        t0 = time.perf_counter()
+        index.browse(site="site-08.example", limit=50)
+        result["search_browse_site_ms"] = round(1000 * (time.perf_counter() - t0), 1)
+        t0 = time.perf_counter()
+        index.facets()
+        result["search_facets_ms"] = round(1000 * (time.perf_counter() - t0), 1)
+        index.close()
+    result["search_queries"] = rows
+    result["search_first_median_ms"] = round(statistics.median(r["first_ms"] for r in rows), 1)
+    result["search_first_max_ms"] = max(r["first_ms"] for r in rows)
+    result["search_warm_median_ms"] = round(statistics.median(r["warm_ms"] for r in rows), 1)
+    result["search_warm_max_ms"] = max(r["warm_ms"] for r in rows)
+    return result
+
+
+def _has_dbstat(index: Any) -> bool:
+    try:
+        index.db.execute("SELECT 1 FROM dbstat LIMIT 1").fetchall()
+        return True
+    except Exception:
+        return False
+
+
 def bench_console(jobs: int, runs: int, repeat: int) -> dict[str, Any]:
     """The jobs page of ``jobs`` jobs with ``runs`` runs in all: first render and median of ``repeat`` renders."""
     import statistics
@@ -535,6 +687,9 @@ def main(argv: list[str] | None = None) -> int:
     st.add_argument("--urls", type=int, default=1_000_000)
     rp = sub.add_parser("repeat", help="repetition learner's state: cost per article, memory, SQLite, Redis")
     rp.add_argument("--pages", type=int, default=20_000)
+    se = sub.add_parser("search", help="article search index of N synthetic articles: build, size, first-page ms")
+    se.add_argument("--articles", type=int, default=1_000_000)
+    se.add_argument("--keep", default=None, help="build the index at this path and keep it")
     co = sub.add_parser("console", help="web console's jobs page: render time for many jobs and runs")
     co.add_argument("--jobs", type=int, default=50)
     co.add_argument("--runs", type=int, default=1000, help="runs recorded in all (spread over the jobs)")
@@ -608,6 +763,19 @@ def main(argv: list[str] | None = None) -> int:
         if "redis_lookup_us_per_page" in result:
             print(f"Redis (wall) {result['redis_lookup_us_per_page']} us (learned set in memory: "
                   f"{result['redis_prefilter_us_per_page']} us), {result['redis_used_mb']} MB used")
+    if args.what == "search":
+        result = bench_search(args.articles, args.keep)
+        print(f"Search index of {result['search_articles']:,} synthetic articles: built in {result['search_build_s']} s, "
+              f"{result['search_file_mb']} MB (FTS5 {result.get('search_fts_mb', '?')} MB, rows and compressed text "
+              f"{result.get('search_articles_table_mb', '?')} MB)")
+        print(f"{'query':<34}{'filters':<44}{'total':>8}{'first ms':>10}{'warm ms':>9}")
+        for row in result["search_queries"]:
+            total = f"{row['total']}{'+' if row['capped'] else ''}"
+            filters = " ".join(f"{k}={v}" for k, v in row["filters"].items())
+            print(f"{row['query']:<34}{filters:<44}{total:>8}{row['first_ms']:>10}{row['warm_ms']:>9}")
+        print(f"First page (20 hits): median {result['search_first_median_ms']} ms, max {result['search_first_max_ms']} ms "
+              f"(warm: median {result['search_warm_median_ms']} ms, max {result['search_warm_max_ms']} ms); browse of a "
+              f"site {result['search_browse_site_ms']} ms, facets {result['search_facets_ms']} ms")
     if args.what == "console":
         result = bench_console(args.jobs, args.runs, args.repeat)
         print(f"Console jobs page, {result['console_jobs']} jobs with {result['console_runs']} runs: first render "
