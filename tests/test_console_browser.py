@@ -136,8 +136,9 @@ def test_archivist_plans_runs_reads_and_replays(tmp_path: Path) -> None:
                 assert urlsplit(page.url).path == "/search"
                 result = page.locator("ol.articles a.title", has_text=_norm(seed.title))
                 assert result.count() == 1, page.inner_text("main")[:3000]
-                if index_available:
-                    assert page.locator("ol.articles mark").count() >= 1  # the matched word, highlighted
+                if index_available:  # the search index answered (no fallback notice), the match highlighted
+                    assert page.locator(".flash.warn").count() == 0, page.inner_text(".flash.warn")
+                    assert QUERY_AS_WRITTEN in page.locator("ol.articles mark").all_inner_texts()
                 shot("06-search")
 
                 # 6. the article: clean text, dates with their source, the donation appeal listed as removed
