@@ -414,7 +414,11 @@ class Served:
             if m := re.search(r"(http://\S+/login\?token=\S+)", line):
                 self.login_url = m.group(1)
         assert self.url and self.login_url, self.lines + [self.proc.stderr.read() if self.proc.poll() else ""]
+        # keep both pipes drained while it serves (a full pipe would stall the server)
+        self.errors: list[str] = []
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+        threading.Thread(target=lambda: self.errors.extend(iter(self.proc.stderr.readline, "")),  # type: ignore[union-attr]
+                         daemon=True).start()
 
     def stop(self) -> None:
         self.proc.terminate()
