@@ -560,3 +560,10 @@ def test_browse_and_search_through_the_index(tmp_path: Path) -> None:
     for path in ("/articles?site=other", "/articles?until=2024-03-01", "/search?q=الادارة&language=en"):
         assert f"/articles/{ARTICLE_ID}" not in client.get(path).get_data(as_text=True), path
     assert client.get(f"/articles/{ARTICLE_ID}").status_code == 200  # found through index.get
+
+
+def test_search_index_switched_off(tmp_path: Path) -> None:
+    archive = make_archive(tmp_path)
+    app = create_app(settings_for(archive, ARCHIVE_SEARCH_ENABLED=False), tmp_path / "crawls.toml", LocalStorage(archive))
+    html = app.test_client().get("/search?q=Headline").get_data(as_text=True)
+    assert "switched off" in html and f"/articles/{ARTICLE_ID}" in html  # the records read one by one

@@ -132,6 +132,8 @@ class Console:
     def index_state(self) -> str:
         if self.search_module is None:
             return "missing"
+        if not self.settings.getbool("ARCHIVE_SEARCH_ENABLED", True):
+            return "disabled"
         return "ok" if self.index() is not None else "unbuilt"
 
     # -- jobs --------------------------------------------------------------------------------------
