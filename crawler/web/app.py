@@ -138,6 +138,8 @@ class Console:
 
     # -- jobs --------------------------------------------------------------------------------------
     def jobs(self) -> tuple[list[Job], str | None]:
+        if not self.plan.path.exists():
+            return [], None  # no plan yet: the first job added creates it
         try:
             return self.plan.jobs(), None
         except PlanError as exc:
@@ -331,6 +333,7 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
         job_list, plan_error = console.jobs()
         rows = console.job_rows(job_list)
         return render_template("jobs.html", rows=rows, plan_error=plan_error, plan_path=str(console.plan.path),
+                               plan_exists=console.plan.path.exists(),
                                running=any(r["status"] == "running" for r in rows), now=datetime.now(UTC))
 
     @app.post("/jobs")
