@@ -567,3 +567,26 @@ def test_search_index_switched_off(tmp_path: Path) -> None:
     app = create_app(settings_for(archive, ARCHIVE_SEARCH_ENABLED=False), tmp_path / "crawls.toml", LocalStorage(archive))
     html = app.test_client().get("/search?q=Headline").get_data(as_text=True)
     assert "switched off" in html and f"/articles/{ARTICLE_ID}" in html  # the records read one by one
+
+
+def test_replay_app_page_served_before_the_service_worker(console: Any, tmp_path: Path) -> None:
+    """The replay frame's first load can reach the server before ReplayWeb.page's service worker controls it:
+    it gets the app page (which then runs under the worker), never a 404."""
+    app, _, _ = console
+    package = tmp_path / "replaywebpage"
+    package.mkdir()
+    (package / "ui.js").write_text("/* ui */", "utf-8")
+    (package / "sw.js").write_text("/* sw */", "utf-8")
+    app.extensions["console"].replayweb_dir = package
+    client = app.test_client()
+    page = client.get(f"/replay/{CRAWL_ID}/replay/?source=x#url=y")
+    assert page.status_code == 200 and b"<replay-app-main>" in page.data and b'src="./ui.js"' in page.data
+    assert client.get(f"/replay/{CRAWL_ID}/replay/ui.js").data == b"/* ui */"
+    sw = client.get(f"/replay/{CRAWL_ID}/replay/sw.js")
+    assert sw.data == b"/* sw */" and sw.mimetype == "text/javascript"
+    assert sw.headers["X-Frame-Options"] == "SAMEORIGIN"
+    missing = tmp_path / "none"
+    app.extensions["console"].replayweb_dir = missing
+    html = client.get(f"/replay/{CRAWL_ID}/?url=http://example.org/").get_data(as_text=True)
+    assert "ReplayWeb.page is not installed" in html and "make replayweb" in html
+    assert client.get(f"/replay/{CRAWL_ID}/replay/").status_code == 404

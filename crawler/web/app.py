@@ -66,6 +66,17 @@ REPLAY_CSP = ("default-src 'self' blob: data:; script-src 'self' 'unsafe-inline'
               "style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; object-src 'none'; "
               "frame-ancestors 'self'")
 
+REPLAY_APP_PAGE = """<!doctype html>
+<html class="no-overflow">
+<head>
+<meta charset="utf-8">
+<title>ReplayWeb.page</title>
+<script src="./ui.js"></script>
+</head>
+<body><replay-app-main></replay-app-main></body>
+</html>
+"""
+
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wacz", ".wacz")
 
@@ -618,6 +629,16 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
         wacz = console.view.wacz_path(crawl_id) if installed else None
         return render_template("replay.html", crawl_id=crawl_id, url=url, ts=request.args.get("ts", ""),
                                installed=installed, wacz=wacz is not None, replayweb_dir=str(console.replayweb_dir))
+
+    @app.get("/replay/<crawl_id>/replay/")
+    @app.get("/replay/<crawl_id>/replay/index.html")
+    def replay_app(crawl_id: str) -> Any:
+        """ReplayWeb.page's app page, for its replay frame when the service worker does not answer it yet
+        (it registers itself, then the frame reloads under it): the package's index.html, without the
+        icons and manifest it would ask the server for."""
+        _crawl_id(crawl_id)
+        _replayweb_file("ui.js")
+        return Response(REPLAY_APP_PAGE, mimetype="text/html")
 
     @app.get("/replay/<crawl_id>/ui.js")
     @app.get("/replay/<crawl_id>/replay/ui.js")
