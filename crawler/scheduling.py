@@ -6,6 +6,7 @@ A plan is a TOML file (default ``crawls.toml``) with one ``[[job]]`` table per j
     name = "enabbaladi"            # unique, [a-z0-9_-]
     site = "enabbaladi"            # a profile … or url = "https://example.org/"
     every = "6h"                   # "30m", "6h", "1d", "45s" … or cron = "0 */6 * * *"
+    paused = true                  # optional: the scheduler skips the job until this is removed
     [job.args]                     # spider arguments
     since = "2024-01-01"
     [job.settings]                 # Scrapy settings for this job
@@ -63,6 +64,7 @@ class Job:
     cron: str | None = None
     args: dict[str, str] = field(default_factory=dict)
     settings: dict[str, str] = field(default_factory=dict)
+    paused: bool = False
 
     def next_due(self, last_start: datetime | None, now: datetime) -> datetime:
         if last_start is None:
@@ -102,9 +104,10 @@ def load_plan(path: str | os.PathLike[str]) -> list[Job]:
     jobs: list[Job] = []
     for i, raw in enumerate(jobs_data):
         where = f"{path}: job[{i}]"
-        unknown = set(raw) - {"name", "site", "url", "every", "cron", "args", "settings"}
+        unknown = set(raw) - {"name", "site", "url", "every", "cron", "paused", "args", "settings"}
         if unknown:
-            raise PlanError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: name, site, url, every, cron, args, settings")
+            raise PlanError(f"{where}: unknown field(s) {sorted(unknown)}; "
+                            "allowed: name, site, url, every, cron, paused, args, settings")
         name = raw.get("name")
         if not isinstance(name, str) or not _NAME_RE.match(name):
             raise PlanError(f"{where}: field 'name': {name!r} must be lower-case letters, digits, '_' or '-'")
@@ -128,6 +131,8 @@ def load_plan(path: str | os.PathLike[str]) -> list[Job]:
         for table in ("args", "settings"):
             if table in raw and not isinstance(raw[table], dict):
                 raise PlanError(f"{where}: field '{table}': expected a table")
+        if not isinstance(raw.get("paused", False), bool):
+            raise PlanError(f"{where}: field 'paused': expected true or false")
         jobs.append(
             Job(
                 name=name,
@@ -137,6 +142,7 @@ def load_plan(path: str | os.PathLike[str]) -> list[Job]:
                 cron=cron,
                 args={str(k): str(v) for k, v in raw.get("args", {}).items()},
                 settings={str(k): str(v) for k, v in raw.get("settings", {}).items()},
+                paused=bool(raw.get("paused", False)),
             )
         )
     return jobs
@@ -160,6 +166,21 @@ class RunLog:
         self.runs: list[dict[str, Any]] = json.loads(raw)["runs"] if raw else []
 
     def save(self) -> None:
+        """Store the runs, merged with those stored since this log was read (by crawl id).
+
+        Several writers share a job's log — ``scrapy schedule`` and the web console's "run now" —
+        so runs another one recorded are kept, and this log's own entries win for its runs.
+        """
+        try:
+            raw = self.storage.get_bytes(runs_key(self.job))
+            stored = json.loads(raw)["runs"] if raw else []
+        except (StorageError, ValueError, KeyError) as exc:
+            logger.warning("Could not re-read the run log of job %s (%s); writing this one's runs", self.job, exc)
+            stored = []
+        mine = {r.get("crawl_id") for r in self.runs}
+        others = [r for r in stored if r.get("crawl_id") not in mine]
+        if others:
+            self.runs = sorted([*others, *self.runs], key=lambda r: str(r.get("start") or ""))
         self.runs = self.runs[-MAX_RUNS_KEPT:]
         try:
             self.storage.put_bytes(runs_key(self.job), json.dumps({"job": self.job, "runs": self.runs}, indent=2).encode())
@@ -192,8 +213,12 @@ class Scheduler:
         base_settings: dict[str, str] | None = None,
         scrapyd_url: str | None = None,
         scrapyd_project: str = defaults.SCRAPYD_PROJECT,
+        plan_path: str | os.PathLike[str] | None = None,
     ) -> None:
         self.jobs = jobs
+        # The plan file, read again when it changes (the web console pauses, resumes and adds jobs).
+        self.plan_path = Path(plan_path) if plan_path else None
+        self._plan_mtime = self._mtime()
         self.storage = storage
         self.project_root = project_root
         self.base_settings = dict(base_settings or {})
@@ -203,6 +228,33 @@ class Scheduler:
         self.running: dict[str, Running] = {}
         self.launched: dict[str, int] = {}
         self.completed: dict[str, int] = {}
+
+    def _mtime(self) -> float | None:
+        try:
+            return self.plan_path.stat().st_mtime if self.plan_path else None
+        except OSError:
+            return None
+
+    def reload_plan(self) -> bool:
+        """Read the plan file again if it changed since it was read; True when the jobs were replaced.
+
+        A plan that no longer validates is logged and ignored (the jobs stay as they were).
+        """
+        mtime = self._mtime()
+        if self.plan_path is None or mtime is None or mtime == self._plan_mtime:
+            return False
+        self._plan_mtime = mtime
+        try:
+            jobs = load_plan(self.plan_path)
+        except PlanError as exc:
+            logger.error("The changed plan is not valid, keeping the jobs as they were: %s", exc)
+            return False
+        for job in jobs:
+            if job.name not in self.logs:
+                self.logs[job.name] = RunLog(self.storage, job.name)
+        self.jobs = jobs
+        logger.info("Plan %s read again: %d job(s), %d paused", self.plan_path, len(jobs), sum(j.paused for j in jobs))
+        return True
 
     def status(self, now: datetime | None = None) -> list[dict[str, Any]]:
         now = now or datetime.now(UTC)
@@ -219,6 +271,7 @@ class Scheduler:
                     "last_outcome": last.get("outcome") if last else None,
                     "last_crawl_id": last.get("crawl_id") if last else None,
                     "runs": len(log.runs),
+                    "paused": job.paused,
                 }
             )
         return rows
@@ -319,6 +372,8 @@ class Scheduler:
         self.poll()
         now = now or datetime.now(UTC)
         for job in self.jobs:
+            if job.paused:
+                continue  # paused in the plan (paused = true): not started until resumed
             if job.name in self.running:
                 continue  # never two runs of the same job at once
             if max_runs is not None and self.launched.get(job.name, 0) >= max_runs:
@@ -331,8 +386,9 @@ class Scheduler:
         deadline = time.monotonic() + duration if duration else None
         while True:
             self.tick(max_runs=max_runs)
+            self.reload_plan()
             done = max_runs is not None and not self.running and all(
-                self.completed.get(j.name, 0) >= max_runs for j in self.jobs
+                self.completed.get(j.name, 0) >= max_runs for j in self.jobs if not j.paused
             )
             if done or (deadline is not None and time.monotonic() > deadline):
                 return

@@ -210,6 +210,24 @@ ARCHIVE_SPOOL_CLOSE_TIMEOUT = 300
 ARCHIVE_MALLOC_ARENAS = 2
 # Candidate pages rejected by the article heuristics listed in the crawl manifest (rejected_pages; the total is always counted).
 ARCHIVE_MANIFEST_MAX_REJECTED = 1000
+# Write the running crawl's live progress (pages/s, queue, articles, failures) to
+# crawls/{crawl_id}/progress.json every this many seconds, for the web console; 0 disables.
+ARCHIVE_PROGRESS_FILE_INTERVAL = 10.0
+
+# --- Web console (ARCHIVE_WEB_*, `scrapy archive-web`, docs/console.md) ---------------
+# Port of `scrapy archive-web` when --port is not given.
+ARCHIVE_WEB_PORT = 8600
+# Login of the console: with both set, every page needs a login; required to bind a non-loopback address.
+ARCHIVE_WEB_USER = ""
+# The password of ARCHIVE_WEB_USER (never logged).
+ARCHIVE_WEB_PASSWORD = ""
+# Key that signs the session cookies; empty: a random key per start (sessions end when the console restarts).
+ARCHIVE_WEB_SECRET = ""
+# ReplayWeb.page's npm package directory (ui.js, sw.js) for the replay page; empty: the one `make replayweb`
+# installs in tests/support/replayweb/node_modules/replaywebpage, when present.
+ARCHIVE_WEB_REPLAYWEB_DIR = ""
+# Local directory where the console keeps copies of WACZ/WARC files of a remote (s3://) store it serves.
+ARCHIVE_WEB_CACHE_DIR = ""
 
 # --- Page resources (ARCHIVE_RESOURCES_*): what a reader's browser loaded (docs/resources.md) ---
 # Fetch and archive the images, stylesheets, fonts, scripts, icons and media of archived pages.

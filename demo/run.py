@@ -2,7 +2,8 @@
 
 Runs ``scrapy crawl news -a site=demo -a url=http://127.0.0.1:PORT/`` in a
 subprocess (the same command an operator would type), then prints what was
-archived, read back from the crawl's manifest, WARC files and article JSON.
+archived, read back from the crawl's manifest, WARC files and article JSON, and
+the command that opens the archive in the web console (``scrapy archive-web``).
 The site's image CDN runs alongside it (``http://127.0.0.2:PORT/``, see
 :class:`demo.server.DemoServer`); page resources archived are reported when
 the crawl's stats count them (:func:`resources_line`).
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -171,7 +173,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crawl failed with exit code {code}", file=sys.stderr)
         return code
     print(summarize(archive, crawl_id))
+    print(console_hint(f"ARCHIVE_URI={archive}"))
     return 0
+
+
+def console_hint(*settings: str) -> str:
+    """The command that opens the demo archive in the web console (scrapy archive-web, docs/console.md)."""
+    options = " ".join(f"-s {shlex.quote(s)}" for s in settings)
+    return (f"\nBrowse it in the web console (jobs, crawl report, articles, search, replay):\n"
+            f"  .venv/bin/scrapy archive-web {options}\n"
+            f"  then open http://127.0.0.1:8600/ (the one-time login link it prints lets you add and run jobs)")
 
 
 def main_s3(archive: Path, crawl_id: str, port: int) -> int:

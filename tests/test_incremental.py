@@ -111,11 +111,16 @@ def test_progress_line_and_site_state(tmp_path):
 
     with DemoServer() as server:
         result = run_crawl(tmp_path, ["site=demo", f"url={server.url}"],
-                           ["NEWS_PROGRESS_INTERVAL=0.5", "DOWNLOAD_DELAY=0.03"], crawl_id="prog")
+                           ["NEWS_PROGRESS_INTERVAL=0.5", "DOWNLOAD_DELAY=0.03", "ARCHIVE_PROGRESS_FILE_INTERVAL=0.5"],
+                           crawl_id="prog")
     assert result.returncode == 0
     lines = [line for line in result.log.splitlines() if "Progress: " in line]
     assert lines, result.log[-2000:]
     assert " pages (" in lines[-1] and " articles, " in lines[-1] and "MB WARC, queue " in lines[-1]
+    # the same figures for the web console, in the store (the last one written while running)
+    progress = json.loads((tmp_path / "crawls" / "prog" / "progress.json").read_text("utf-8"))
+    assert progress["crawl_id"] == "prog" and progress["running"] is True and progress["pages"] > 0
+    assert {"pages_per_s", "queue", "articles", "errors", "failures", "at"} <= set(progress)
     state = SQLiteStateStore(tmp_path / "state" / "demo" / "state.sqlite", readonly=True)
     assert json.loads(state.get_value("last_crawl") or "{}")["crawl_id"] == "prog"
     some = next(c for u, c in state.items() if "/archives/" in u)

@@ -134,3 +134,52 @@ def test_credentials_never_on_a_command_line_nor_sent_to_scrapyd(tmp_path, caplo
     assert b"very-secret-key" not in received[0] and b"AKIDEXAMPLE" not in received[0]
     assert "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY not sent to Scrapyd" in caplog.text
     assert "very-secret-key" not in caplog.text
+
+
+def test_paused_job_is_skipped_and_plan_changes_are_read_again(tmp_path):
+    """``paused = true`` in the plan: the scheduler skips the job; a changed plan file is read again."""
+    import os
+
+    from archive.local import LocalStorage
+    from crawler.scheduling import Scheduler
+
+    plan = tmp_path / "crawls.toml"
+    plan.write_text('[[job]]\nname = "a"\nsite = "demo"\nevery = "1h"\npaused = true\n'
+                    '[[job]]\nname = "b"\nsite = "demo"\nevery = "1h"\n')
+    jobs = load_plan(plan)
+    assert [j.paused for j in jobs] == [True, False]
+    plan.write_text('[[job]]\nname = "a"\nsite = "demo"\nevery = "1h"\npaused = "yes"\n')
+    with pytest.raises(PlanError, match="field 'paused'"):
+        load_plan(plan)
+    plan.write_text('[[job]]\nname = "a"\nsite = "demo"\nevery = "1h"\npaused = true\n')
+    storage = LocalStorage(str(tmp_path / "archive"))
+    scheduler = Scheduler(load_plan(plan), storage, project_root=PROJECT_ROOT, plan_path=plan)
+    started: list[str] = []
+    scheduler.start = lambda job, now: started.append(job.name)  # type: ignore[method-assign]
+    scheduler.tick(datetime(2024, 1, 1, tzinfo=UTC))
+    assert started == []
+    assert scheduler.status()[0]["paused"] is True
+    # resumed (and a job added) in the file: read again on the next loop
+    plan.write_text('[[job]]\nname = "a"\nsite = "demo"\nevery = "1h"\n[[job]]\nname = "c"\nsite = "demo"\nevery = "1h"\n')
+    os.utime(plan, (time.time() + 5, time.time() + 5))
+    assert scheduler.reload_plan() is True
+    scheduler.tick(datetime(2024, 1, 1, tzinfo=UTC))
+    assert started == ["a", "c"]
+    # an invalid change is ignored
+    plan.write_text('[[job]]\nname = "a"\n')
+    os.utime(plan, (time.time() + 10, time.time() + 10))
+    assert scheduler.reload_plan() is False and [j.name for j in scheduler.jobs] == ["a", "c"]
+
+
+def test_run_log_keeps_runs_recorded_by_another_writer(tmp_path):
+    from archive.local import LocalStorage
+    from crawler.scheduling import RunLog
+
+    storage = LocalStorage(str(tmp_path / "archive"))
+    scheduler_log = RunLog(storage, "a")  # read before the console's run was recorded
+    console_log = RunLog(storage, "a")
+    console_log.runs.append({"start": "2024-01-01T00:00:00+00:00", "outcome": "running", "crawl_id": "a-1"})
+    console_log.save()
+    scheduler_log.runs.append({"start": "2024-01-01T01:00:00+00:00", "outcome": "finished", "crawl_id": "a-2"})
+    scheduler_log.save()
+    assert [r["crawl_id"] for r in RunLog(storage, "a").runs] == ["a-1", "a-2"]

@@ -63,6 +63,7 @@ class Command(ScrapyCommand):
             base_settings=base,
             scrapyd_url=self.settings.get("SCRAPYD_URL") or None,
             scrapyd_project=self.settings.get("SCRAPYD_PROJECT"),
+            plan_path=opts.plan,
         )
         if opts.list:
             rows = scheduler.status()

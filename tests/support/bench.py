@@ -5,6 +5,7 @@
     python -m tests.support.bench state [--urls 1000000]
     python -m tests.support.bench repeat [--pages 20000]
     python -m tests.support.bench search [--articles 1000000] [--keep PATH]
+    python -m tests.support.bench console [--jobs 50] [--runs 1000] [--repeat 20]
 
 ``crawl``: serves the 181 pages of the Zyte article-extraction benchmark
 (../shared/datasets) as a site on 127.0.0.1 — the same pages under as many
@@ -40,6 +41,10 @@ with tashkeel; two rare words in about ten articles per million), through the in
 path (``add_many``: normalisation, compressed text, FTS5) — then times the first page (20 hits with snippets)
 of 20 queries of varying selectivity, each run cold (first) and warm (median of 5): build time, file size,
 median and max ms.
+``console``: the web console's jobs page (``/``, crawler/web) for a plan of N jobs with M recorded runs
+in all (each with its finished crawl manifest, a tenth with alerts) in a temporary local archive: the
+time of the first render (every run log and manifest read) and the median of the next renders
+through Flask's test client (the target: under 300 ms).
 
 The last line is one JSON object.
 """
@@ -606,6 +611,66 @@ def _has_dbstat(index: Any) -> bool:
         return False
 
 
+def bench_console(jobs: int, runs: int, repeat: int) -> dict[str, Any]:
+    """The jobs page of ``jobs`` jobs with ``runs`` runs in all: first render and median of ``repeat`` renders."""
+    import statistics
+    from datetime import UTC, timedelta
+
+    from scrapy.settings import Settings
+
+    from archive.local import LocalStorage
+    from crawler.web.app import create_app
+
+    with tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
+        root = Path(tmp)
+        archive = root / "archive"
+        storage = LocalStorage(archive)
+        plan_lines = []
+        per_job = max(1, runs // jobs)
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        stats = {f"downloader/response_status_count/{code}": 10 for code in (200, 301, 404)}
+        stats.update({f"news/requests/kind{i}": i for i in range(80)})
+        for j in range(jobs):
+            name = f"job{j:03d}"
+            plan_lines.append(f'[[job]]\nname = "{name}"\nsite = "demo"\nevery = "6h"\n')
+            log = []
+            for r in range(per_job):
+                began = start + timedelta(hours=6 * r, minutes=j)
+                crawl_id = f"{name}-{began:%Y%m%dT%H%M%SZ}-1"
+                log.append({"start": began.isoformat(), "end": (began + timedelta(minutes=5)).isoformat(),
+                            "outcome": "finished", "crawl_id": crawl_id})
+                manifest = {"crawl_id": crawl_id, "site": "demo", "status": "finished", "finish_reason": "finished",
+                            "started_at": began.isoformat(), "finished_at": (began + timedelta(minutes=5)).isoformat(),
+                            "counts": {"responses": 200 + r, "articles_written": 20 + (r * 7 + j) % 30},
+                            "warc_files": [{"file": f"{crawl_id}.warc.gz", "bytes": 1_000_000}],
+                            "rejected_pages": {"total": 0, "listed": []}, "stats": stats}
+                storage.put_bytes(f"crawls/{crawl_id}/manifest.json", json.dumps(manifest).encode())
+                if r % 10 == 9:
+                    storage.put_bytes(f"alerts/{crawl_id}.json", json.dumps([
+                        {"crawl_id": crawl_id, "site": "demo", "cause": "few-articles", "message": "fewer than half",
+                         "at": began.isoformat()}]).encode())
+            storage.put_bytes(f"schedule/{name}.json", json.dumps({"job": name, "runs": log}).encode())
+        plan = root / "crawls.toml"
+        plan.write_text("\n".join(plan_lines), "utf-8")
+        settings = Settings()
+        settings.setmodule("crawler.settings")
+        settings.set("ARCHIVE_URI", str(archive))
+        client = create_app(settings, plan, storage).test_client()
+        began_first = time.perf_counter()
+        first = client.get("/")
+        first_ms = (time.perf_counter() - began_first) * 1000
+        assert first.status_code == 200 and first.data.count(b'<tr id="job-') == jobs
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            response = client.get("/")
+            times.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200
+        return {"console_jobs": jobs, "console_runs": per_job * jobs, "console_first_ms": round(first_ms, 1),
+                "console_median_ms": round(statistics.median(times), 1), "console_max_ms": round(max(times), 1),
+                "console_page_kb": round(len(first.data) / 1000, 1)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="what", required=True)
@@ -625,6 +690,10 @@ def main(argv: list[str] | None = None) -> int:
     se = sub.add_parser("search", help="article search index of N synthetic articles: build, size, first-page ms")
     se.add_argument("--articles", type=int, default=1_000_000)
     se.add_argument("--keep", default=None, help="build the index at this path and keep it")
+    co = sub.add_parser("console", help="web console's jobs page: render time for many jobs and runs")
+    co.add_argument("--jobs", type=int, default=50)
+    co.add_argument("--runs", type=int, default=1000, help="runs recorded in all (spread over the jobs)")
+    co.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args(argv)
     started = time.time()
     result: dict[str, Any] = {}
@@ -707,6 +776,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"First page (20 hits): median {result['search_first_median_ms']} ms, max {result['search_first_max_ms']} ms "
               f"(warm: median {result['search_warm_median_ms']} ms, max {result['search_warm_max_ms']} ms); browse of a "
               f"site {result['search_browse_site_ms']} ms, facets {result['search_facets_ms']} ms")
+    if args.what == "console":
+        result = bench_console(args.jobs, args.runs, args.repeat)
+        print(f"Console jobs page, {result['console_jobs']} jobs with {result['console_runs']} runs: first render "
+              f"{result['console_first_ms']} ms (every run log and manifest read), then median "
+              f"{result['console_median_ms']} ms (max {result['console_max_ms']} ms) over {args.repeat} renders; "
+              f"{result['console_page_kb']} kB of HTML")
     result["bench_seconds"] = round(time.time() - started, 1)
     print(json.dumps(result))
     return 0

@@ -1,0 +1,90 @@
+"""``scrapy archive-web``: serve the web console over the archive and the crawl plan (docs/console.md).
+
+    scrapy archive-web                                   # http://127.0.0.1:8600/, plan crawls.toml
+    scrapy archive-web --port 8700 --plan plans/news.toml -s ARCHIVE_URI=s3://archive/news
+    scrapy archive-web --bind 0.0.0.0 -s ARCHIVE_WEB_USER=archivist -s ARCHIVE_WEB_PASSWORD=...
+
+Reads the same ``ARCHIVE_URI`` (a directory or ``s3://``) and settings as the other commands, and
+serves the console with waitress (a pure-Python WSGI server).  It prints the URL it serves; on a
+loopback address without ``ARCHIVE_WEB_USER``/``ARCHIVE_WEB_PASSWORD`` it also prints a one-time
+login URL (its token authenticates one browser for the write actions).  Any other address needs
+both settings: without them the command refuses to start and exits with status 1.
+
+Settings read: ``ARCHIVE_WEB_PORT``, ``ARCHIVE_WEB_USER``, ``ARCHIVE_WEB_PASSWORD`` (and those of
+:func:`crawler.web.app.create_app`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+
+from scrapy.exceptions import UsageError
+
+from crawler.cli import QuietCommand, open_archive
+
+logger = logging.getLogger(__name__)
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Command(QuietCommand):
+    requires_crawler_process = False  # no crawl: no Scrapy banner
+
+    def syntax(self) -> str:
+        return "[--bind ADDR] [--port N] [--plan FILE]"
+
+    def short_desc(self) -> str:
+        return "Serve the web console: jobs, crawl reports, articles, search, alerts, replay"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=None, help="port (default ARCHIVE_WEB_PORT, 8600; 0: any free one)")
+        parser.add_argument("--plan", default="crawls.toml", help="crawl plan file (default crawls.toml)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError("scrapy archive-web takes no positional arguments")
+        assert self.settings is not None
+        import waitress
+
+        from crawler.web.app import create_app
+        from crawler.web.auth import new_token
+
+        settings = self.settings
+        credentials = bool(settings.get("ARCHIVE_WEB_USER") and settings.get("ARCHIVE_WEB_PASSWORD"))
+        loopback = is_loopback(opts.bind)
+        if not loopback and not credentials:
+            print(f"Error: refusing to listen on {opts.bind} without credentials: set ARCHIVE_WEB_USER and "
+                  "ARCHIVE_WEB_PASSWORD (e.g. -s ARCHIVE_WEB_USER=archivist -s ARCHIVE_WEB_PASSWORD=...), "
+                  "or bind 127.0.0.1", file=sys.stderr)
+            self.exitcode = 1
+            return
+        port = opts.port if opts.port is not None else settings.getint("ARCHIVE_WEB_PORT")
+        token = None if credentials else new_token()
+        storage = open_archive(settings, start_uploader=False)  # reads; runs started here upload their own
+        app = create_app(settings, opts.plan, storage, login_token=token)
+        server = waitress.create_server(app, host=opts.bind, port=port, threads=8, ident="archive-console")
+        host = f"[{opts.bind}]" if ":" in opts.bind else opts.bind
+        base = f"http://{host}:{server.effective_port}/"  # type: ignore[union-attr]
+        print(f"Archive console for {storage.describe()} (plan {opts.plan}) serving at {base}", flush=True)
+        if token:
+            print(f"Log in to change jobs (one-time link): {base}login?token={token}", flush=True)
+        else:
+            print("Log in with ARCHIVE_WEB_USER and its password.", flush=True)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
