@@ -25,7 +25,8 @@ def _pages(n: int) -> list[PageItem]:
 
 def test_worker_killed_mid_extraction_loses_no_page() -> None:
     settings = {k: v for k, v in vars(project_settings).items() if k.isupper()}
-    settings.update(EXTRACT_WORKERS=2, EXTRACT_TIMEOUT=120)
+    # No extensions: the archive extension would open (and lock) a site state for a crawl never run.
+    settings.update(EXTRACT_WORKERS=2, EXTRACT_TIMEOUT=120, EXTENSIONS={})
     crawler = get_crawler(settings_dict=settings)
     pipeline = ExtractionPipeline.from_crawler(crawler)
     pages = _pages(6)
@@ -64,8 +65,9 @@ def test_fast_mode_first_and_comparison_only_below_threshold(monkeypatch) -> Non
     from pipelines.options import ExtractOptions
 
     def options(**overrides):
+        # No extensions: the archive extension would open (and lock) a site state for a crawl never run.
         settings = get_crawler(settings_dict={k: v for k, v in vars(project_settings).items() if k.isupper()}
-                               | overrides).settings
+                               | {"EXTENSIONS": {}} | overrides).settings
         return ExtractOptions.from_settings(settings)
 
     seen: list[bool] = []

@@ -10,7 +10,9 @@ from crawler.middlewares.metarefresh import HeadMetaRefreshMiddleware
 
 
 def _mw() -> HeadMetaRefreshMiddleware:
-    crawler = get_crawler(settings_dict={k: v for k, v in vars(project_settings).items() if k.isupper()})
+    # No extensions: the archive extension would open (and lock) a site state for a crawl never run.
+    crawler = get_crawler(settings_dict={k: v for k, v in vars(project_settings).items() if k.isupper()}
+                          | {"EXTENSIONS": {}})
     return HeadMetaRefreshMiddleware.from_crawler(crawler)
 
 
