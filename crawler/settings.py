@@ -217,6 +217,10 @@ ARCHIVE_PROGRESS_FILE_INTERVAL = 10.0
 # --- Web console (ARCHIVE_WEB_*, `scrapy archive-web`, docs/console.md) ---------------
 # Port of `scrapy archive-web` when --port is not given.
 ARCHIVE_WEB_PORT = 8600
+# Port of the replay origin (`--replay-port`): archived pages are replayed by ReplayWeb.page on the same
+# address at this other port, so their scripts cannot read the console's pages (another origin).
+# None: the console's port + 1; 0: any free port (printed).
+ARCHIVE_WEB_REPLAY_PORT = None
 # Login of the console: with both set, every page needs a login; required to bind a non-loopback address.
 ARCHIVE_WEB_USER = ""
 # The password of ARCHIVE_WEB_USER (never logged).

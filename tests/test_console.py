@@ -26,6 +26,7 @@ import crawler.settings as project_settings
 from archive.local import LocalStorage
 from crawler.scheduling import load_plan
 from crawler.web.app import create_app
+from crawler.web.replay import create_replay_app
 from tests.conftest import PROJECT_ROOT
 
 XSS_TITLE = '<script>alert("title")</script> Headline'
@@ -34,6 +35,7 @@ XSS_URL = "javascript:alert(document.cookie)"
 ARTICLE_ID = "0123456789abcdef01234567"
 CRAWL_ID = "demo-20260101T000000Z-1"
 PLAN = '# the archivists\' plan\n[[job]]\nname = "demo"\nsite = "demo"\nevery = "6h"\n[job.args]\nsince = "2024-01-01"\n'
+WACZ = b"PK\x03\x04" + bytes(range(256)) * 4  # only its bytes are served (range requests)
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82")
 
@@ -63,6 +65,7 @@ def make_archive(root: Path) -> Path:
     warc_dir = archive / "warc" / CRAWL_ID
     warc_dir.mkdir(parents=True)
     pointers = _warc(warc_dir / "test.warc.gz")
+    (warc_dir / f"{CRAWL_ID}.wacz").write_bytes(WACZ)
     (warc_dir / "index.cdxj").write_text(
         'org,example)/robots.txt 20240305100000 {"url": "http://example.org/robots.txt", "status": "200", "length": "300"}\n'
         'org,example)/x 20240305100000 {"url": "http://example.org/x", "status": "403", "length": "700"}\n', "utf-8")
@@ -172,9 +175,11 @@ def test_untrusted_text_is_rendered_inert(console: Any, path: str) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_replay_only_http_pages(console: Any) -> None:
-    app, _, _ = console
+def test_replay_only_http_pages(console: Any, tmp_path: Path) -> None:
+    app, _, archive = console
     assert app.test_client().get(f"/replay/{CRAWL_ID}/?url={XSS_URL}").status_code == 400
+    replay = create_replay_app(_replay_settings(archive, tmp_path), LocalStorage(archive))
+    assert replay.test_client().get(f"/replay/{CRAWL_ID}/?url={XSS_URL}").status_code == 400
 
 
 def test_security_headers_and_cookie_flags(console: Any) -> None:
@@ -186,6 +191,10 @@ def test_security_headers_and_cookie_flags(console: Any) -> None:
     login = client.get("/login?token=one-time-token")
     cookie = login.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    # no CORS: a page of another origin (the replay origin, another port) cannot read the console's responses
+    for path in ("/", f"/articles/{ARTICLE_ID}", f"/replay/{CRAWL_ID}/?url=http://example.org/"):
+        response = client.get(path, headers={"Origin": "http://localhost:81"})
+        assert not [h for h in response.headers.keys() if h.lower().startswith("access-control-")], path
 
 
 def test_crawl_report_per_host_table_and_failed_fetches(console: Any) -> None:
@@ -403,17 +412,19 @@ class Served:
         assert self.proc.stdout is not None
         self.lines: list[str] = []
         deadline = time.monotonic() + 60
-        self.url = self.login_url = ""
-        while time.monotonic() < deadline and not (self.url and self.login_url):
+        self.url = self.login_url = self.replay_url = ""
+        while time.monotonic() < deadline and not (self.url and self.login_url and self.replay_url):
             line = self.proc.stdout.readline()
             if not line:
                 break
             self.lines.append(line)
-            if m := re.search(r"serving at (http://\S+)", line):
+            if m := re.search(r"Replay .* serving at (http://\S+)", line):
+                self.replay_url = m.group(1)
+            elif m := re.search(r"serving at (http://\S+)", line):
                 self.url = m.group(1)
             if m := re.search(r"(http://\S+/login\?token=\S+)", line):
                 self.login_url = m.group(1)
-        assert self.url and self.login_url, self.lines + [self.proc.stderr.read() if self.proc.poll() else ""]
+        assert self.url and self.login_url and self.replay_url, self.lines + [self.proc.stderr.read() if self.proc.poll() else ""]
         # keep both pipes drained while it serves (a full pipe would stall the server)
         self.errors: list[str] = []
         threading.Thread(target=self.proc.stdout.read, daemon=True).start()
@@ -463,6 +474,25 @@ def test_command_serves_and_search_form_works_with_a_plain_http_client(tmp_path:
             opener.open(request, timeout=30)
         assert refused.value.code == 403
         assert plan.read_text("utf-8") == PLAN
+        # the replay origin: the same address, the next port; the WACZ by ranges, nothing else, no write route
+        console_at, replay_at = urllib.parse.urlsplit(served.url), urllib.parse.urlsplit(served.replay_url)
+        assert replay_at.hostname == console_at.hostname == "127.0.0.1" and replay_at.port == console_at.port + 1
+        ranged = urllib.request.Request(f"{served.replay_url}replay/{CRAWL_ID}/crawl.wacz", headers={"Range": "bytes=0-3"})
+        with opener.open(ranged, timeout=30) as response:
+            assert response.status == 206 and response.read() == b"PK\x03\x04"
+        for method, path in (("GET", ""), ("GET", "articles"), ("POST", "jobs/demo/pause"),
+                             ("POST", f"replay/{CRAWL_ID}/crawl.wacz")):
+            request = urllib.request.Request(f"{served.replay_url}{path}", data=b"csrf_token=x" if method == "POST" else None,
+                                             method=method)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                opener.open(request, timeout=30)
+            assert refused.value.code in (404, 405), (method, path)
+        # the console's replay page frames the replay origin; the console sends no CORS header
+        request = urllib.request.Request(f"{served.url}replay/{CRAWL_ID}/?url=http://example.org/",
+                                         headers={"Origin": served.replay_url.rstrip("/")})
+        with opener.open(request, timeout=30) as response:
+            assert "Access-Control-Allow-Origin" not in response.headers
+            assert response.headers["Content-Security-Policy"].endswith(f"frame-src {served.replay_url.rstrip('/')}")
     finally:
         served.stop()
 
@@ -569,24 +599,104 @@ def test_search_index_switched_off(tmp_path: Path) -> None:
     assert "switched off" in html and f"/articles/{ARTICLE_ID}" in html  # the records read one by one
 
 
-def test_replay_app_page_served_before_the_service_worker(console: Any, tmp_path: Path) -> None:
-    """The replay frame's first load can reach the server before ReplayWeb.page's service worker controls it:
-    it gets the app page (which then runs under the worker), never a 404."""
-    app, _, _ = console
+# -- replay: a separate origin -----------------------------------------------------------------------
+
+
+def _replay_settings(archive: Path, tmp_path: Path, **extra: Any) -> Settings:
+    """Settings with a stand-in ReplayWeb.page package (``ui.js``, ``sw.js``)."""
     package = tmp_path / "replaywebpage"
-    package.mkdir()
+    package.mkdir(exist_ok=True)
     (package / "ui.js").write_text("/* ui */", "utf-8")
     (package / "sw.js").write_text("/* sw */", "utf-8")
-    app.extensions["console"].replayweb_dir = package
+    return settings_for(archive, ARCHIVE_WEB_REPLAYWEB_DIR=str(package), **extra)
+
+
+def test_replay_origin_serves_replayweb_and_the_wacz_and_nothing_else(console: Any, tmp_path: Path) -> None:
+    """The replay app: ReplayWeb.page's files, its pages and the crawl's WACZ (range requests); no session,
+    no login, no cookie, no write route, no CORS header, none of the console's pages."""
+    _, plan, archive = console
+    # with credentials set: the replay origin still needs no login (it has nothing but the replay to show)
+    settings = _replay_settings(archive, tmp_path, ARCHIVE_WEB_USER="archivist", ARCHIVE_WEB_PASSWORD="secret")
+    app = create_replay_app(settings, LocalStorage(archive), console_port=8600)
     client = app.test_client()
-    page = client.get(f"/replay/{CRAWL_ID}/replay/?source=x#url=y")
+    client.set_cookie("archive_console", "a console session cookie: never read here")
+    base = f"/replay/{CRAWL_ID}"
+    ranged = client.get(f"{base}/crawl.wacz", headers={"Range": "bytes=0-3"})
+    assert ranged.status_code == 206 and ranged.data == b"PK\x03\x04" and ranged.mimetype == "application/wacz"
+    assert ranged.headers["Content-Range"] == f"bytes 0-3/{len(WACZ)}"
+    tail = client.get(f"{base}/crawl.wacz", headers={"Range": "bytes=1000-"})
+    assert tail.status_code == 206 and tail.data == WACZ[1000:]
+    assert client.get(f"{base}/crawl.wacz").data == WACZ
+    assert client.head(f"{base}/crawl.wacz").status_code == 200
+    assert client.get("/replay/nope-1/crawl.wacz").status_code == 404
+    # the app page the replay frame loads before ReplayWeb.page's service worker controls it (never a 404)
+    page = client.get(f"{base}/replay/?source=x#url=y")
     assert page.status_code == 200 and b"<replay-app-main>" in page.data and b'src="./ui.js"' in page.data
-    assert client.get(f"/replay/{CRAWL_ID}/replay/ui.js").data == b"/* ui */"
-    sw = client.get(f"/replay/{CRAWL_ID}/replay/sw.js")
+    assert client.get(f"{base}/replay/index.html").status_code == 200
+    assert client.get(f"{base}/replay/ui.js").data == b"/* ui */" and client.get(f"{base}/ui.js").data == b"/* ui */"
+    sw = client.get(f"{base}/replay/sw.js")
     assert sw.data == b"/* sw */" and sw.mimetype == "text/javascript"
-    assert sw.headers["X-Frame-Options"] == "SAMEORIGIN"
-    missing = tmp_path / "none"
-    app.extensions["console"].replayweb_dir = missing
+    # the page holding <replay-web-page>, framed by the console's origin only
+    frame = client.get(f"{base}/?url=http://example.org/a%22b&ts=20240305100000", base_url="http://127.0.0.1:8601")
+    html = frame.get_data(as_text=True)
+    assert frame.status_code == 200
+    assert (f'<replay-web-page source="{base}/crawl.wacz" url="http://example.org/a&#34;b" ts="20240305100000" '
+            f'replaybase="{base}/replay/">') in html
+    csp = frame.headers["Content-Security-Policy"]
+    assert csp.endswith("frame-ancestors 'self' http://127.0.0.1:8600") and "form-action 'none'" in csp
+    assert client.get(f"{base}/?url=http://example.org/").status_code == 200
+    responses = [ranged, tail, page, sw, frame]
+    # none of the console's pages, and no write route: every POST is refused, nothing written
+    for path in ("/", "/articles", f"/articles/{ARTICLE_ID}", f"/crawls/{CRAWL_ID}", "/login",
+                 f"/crawls/{CRAWL_ID}/files/test.warc.gz", "/static/console.css", "/replay/..%2F..%2F/crawl.wacz"):
+        responses.append(client.get(path))
+        assert responses[-1].status_code == 404, path
+    for path in ("/jobs", "/jobs/demo/pause", "/jobs/demo/run", f"/crawls/{CRAWL_ID}/verify", "/logout", "/login",
+                 f"{base}/", f"{base}/crawl.wacz", f"{base}/replay/", f"{base}/replay/sw.js"):
+        responses.append(client.post(path, data={"csrf_token": "x"}))
+        assert responses[-1].status_code in (404, 405), path
+    assert plan.read_text("utf-8") == PLAN
+    for response in responses:
+        assert "Set-Cookie" not in response.headers
+        assert not [h for h in response.headers.keys() if h.lower().startswith("access-control-")]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert app.secret_key is None  # no session can be read or made here
+    # without ReplayWeb.page: 404s that say how to install it
+    app.config["REPLAYWEB_DIR"] = tmp_path / "none"
+    missing = client.get(f"{base}/replay/")
+    assert missing.status_code == 404 and b"make replayweb" in missing.data
+    assert client.get(f"{base}/?url=http://example.org/").status_code == 404
+
+
+def test_console_replay_page_frames_the_replay_origin(console: Any, tmp_path: Path) -> None:
+    """The console's replay page holds no ReplayWeb.page and no script: a frame of the replay origin (the host
+    the browser used, the replay port), which its CSP's frame-src allows and nothing else."""
+    app, _, archive = console
+    app.extensions["console"].replayweb_dir = Path(_replay_settings(archive, tmp_path)["ARCHIVE_WEB_REPLAYWEB_DIR"])
+    client = app.test_client()
+    path = f"/replay/{CRAWL_ID}/?url=http://example.org/x&ts=20240305100000"
+    for base_url, replay_port, origin in (("http://127.0.0.1:8600", 8601, "http://127.0.0.1:8601"),
+                                          ("http://127.0.0.1:8600", None, "http://127.0.0.1:8601"),  # port + 1
+                                          ("http://archive.example:9000", 9100, "http://archive.example:9100"),
+                                          ("http://[::1]:8600", 8700, "http://[::1]:8700")):
+        app.config["ARCHIVE_REPLAY_PORT"] = replay_port
+        response = client.get(path, base_url=base_url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, html[:1000]
+        src = f"{origin}/replay/{CRAWL_ID}/?url=http%3A%2F%2Fexample.org%2Fx&amp;ts=20240305100000"
+        assert f'<iframe class="replayframe" src="{src}"' in html, html
+        csp = response.headers["Content-Security-Policy"]
+        assert csp.endswith(f"; frame-src {origin}") and csp.count("frame-src") == 1
+        assert "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "<script" not in html and "<replay-web-page" not in html
+    # the console serves none of ReplayWeb.page or the WACZ on its own origin any more
+    for old in (f"/replay/{CRAWL_ID}/crawl.wacz", f"/replay/{CRAWL_ID}/replay/", f"/replay/{CRAWL_ID}/replay/sw.js",
+                f"/replay/{CRAWL_ID}/ui.js"):
+        assert client.get(old).status_code == 404, old
+    # the article's "Open the archived page" leads there
+    article = client.get(f"/articles/{ARTICLE_ID}").get_data(as_text=True)
+    assert f'href="/replay/{CRAWL_ID}/?' in article
+    app.extensions["console"].replayweb_dir = tmp_path / "none"
     html = client.get(f"/replay/{CRAWL_ID}/?url=http://example.org/").get_data(as_text=True)
-    assert "ReplayWeb.page is not installed" in html and "make replayweb" in html
-    assert client.get(f"/replay/{CRAWL_ID}/replay/").status_code == 404
+    assert "ReplayWeb.page is not installed" in html and "make replayweb" in html and "<iframe" not in html

@@ -4,8 +4,10 @@ The archivist starts ``scrapy archive-web`` over an empty archive, logs in with 
 prints, adds a job for the demo site (site profile ``demo``, the demo server's URL), clicks "Run now",
 watches the job's run finish on the jobs page, opens the crawl report, searches an Arabic word typed
 without its diacritics and finds the seed article, opens it, sees the donation appeal ("ادعم عنب
-بلدي") listed as removed, and opens the archived page in replay (ReplayWeb.page served by the console
-with the crawl's WACZ), where the article's headline shows in the replay frame.
+بلدي") listed as removed, and opens the archived page in replay (ReplayWeb.page and the crawl's WACZ
+served by the console's replay origin — the same address, another port — in a frame of the console's
+page), where the article's headline shows in the replay frame; a script on the replay origin cannot
+read the console's pages (no CORS: another origin).
 
 A screenshot of each step is written to ``test-artifacts/console/`` (gitignored; the path is printed); with
 ``CONSOLE_DOCS_SCREENSHOTS=1`` the article and crawl-report ones are also copied to ``docs/console-article.png``
@@ -174,6 +176,25 @@ def test_archivist_plans_runs_reads_and_replays(tmp_path: Path) -> None:
                 page.wait_for_timeout(1_000)
                 shot("08-replay", full_page=False)
                 assert headline == _norm(seed.title), ([f.url for f in page.frames], browser.console[-20:])
+                # the replay runs on the replay origin, framed by the console's page
+                replay_origin = served.replay_url.rstrip("/")
+                assert replay_origin != served.url.rstrip("/")
+                assert urlsplit(page.url).netloc == urlsplit(served.url).netloc
+                src = page.locator("[data-testid=replay-frame]").get_attribute("src") or ""
+                assert src.startswith(f"{replay_origin}/replay/"), src
+                assert archived_frame(page, seed_url).url.startswith(f"{replay_origin}/"), archived_frame(page, seed_url).url
+                # a script there cannot read the console's pages (nor the CSRF tokens in their forms)
+                read_console = ("(url) => fetch(url, {credentials: 'include'}).then((r) => r.text())"
+                                ".then((text) => 'read: ' + text, (error) => 'blocked: ' + error)")
+                holder = next(f for f in page.frames if f.url.startswith(f"{replay_origin}/replay/")
+                              and urlsplit(f.url).path.count("/") == 3)
+                got = holder.evaluate(read_console, served.url)
+                assert got.startswith("blocked: "), got[:500]
+                print(f"fetch of the console from the replay origin's page: {got[:120]}")
+                frame = archived_frame(page, seed_url)  # the archived page itself (its fetch is ReplayWeb.page's)
+                got = frame.evaluate(read_console, served.url)
+                assert "csrf_token" not in got and "Log out" not in got, got[:500]
+                print(f"fetch of the console from the archived page: {got[:120]}")
 
                 # nothing left 127.0.0.1, and the demo site itself was never asked by the browser
                 hosts = {urlsplit(r.url).hostname for r in browser.requests if r.url.startswith("http")}

@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 
 import crawler.settings as project_settings
 from crawler.web.app import create_app
+from crawler.web.replay import create_replay_app
 from demo.seaweed import SeaweedFS
 from tests.conftest import run_crawl
 
@@ -58,7 +59,8 @@ def test_console_over_s3(seaweed, demo_server, tmp_path: Path) -> None:  # type:
     assert images
     image = client.get(images[0])
     assert image.status_code == 200 and image.mimetype.startswith("image/") and len(image.data) > 100
-    wacz = client.get(f"/replay/{CRAWL}/crawl.wacz", headers={"Range": "bytes=0-3"})
+    replay = create_replay_app(settings, view=app.extensions["console"].view).test_client()  # the replay origin
+    wacz = replay.get(f"/replay/{CRAWL}/crawl.wacz", headers={"Range": "bytes=0-3"})
     assert wacz.status_code == 206 and wacz.data == b"PK\x03\x04"
     cached = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
     assert f"{CRAWL}.wacz" in cached and any(name.endswith(".warc.gz") for name in cached)

@@ -4,12 +4,12 @@ Pages are rendered on the server by Jinja2 with autoescaping on; they need no sc
 running crawl's page reloads itself with ``<meta http-equiv="refresh">``), so the
 Content-Security-Policy allows scripts only from the console's origin and none inline.
 Every response carries ``Content-Security-Policy``, ``X-Content-Type-Options: nosniff``,
-``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``; the replay pages (ReplayWeb.page
-runs archived pages in frames of the console's origin, through its service worker) get a CSP that
-still allows only the console's own origin, and ``SAMEORIGIN`` framing.
+``X-Frame-Options: DENY`` and ``Referrer-Policy: same-origin``; no CORS header is ever sent.  Archived
+pages are replayed on another origin (:mod:`crawler.web.replay`, served by ``scrapy archive-web`` on the
+replay port): the console's replay page only frames that origin (its CSP's ``frame-src`` allows exactly it).
 
 Settings read: ``ARCHIVE_WEB_USER``, ``ARCHIVE_WEB_PASSWORD``, ``ARCHIVE_WEB_SECRET``,
-``ARCHIVE_WEB_REPLAYWEB_DIR``, ``ARCHIVE_WEB_CACHE_DIR``, ``SCRAPYD_URL``, ``SCRAPYD_PROJECT``
+``ARCHIVE_WEB_REPLAYWEB_DIR``, ``ARCHIVE_WEB_REPLAY_PORT``, ``ARCHIVE_WEB_CACHE_DIR``, ``SCRAPYD_URL``, ``SCRAPYD_PROJECT``
 (and ``ARCHIVE_URI`` with the store's own settings when no ``storage`` is given).
 """
 
@@ -48,36 +48,20 @@ from archive.storage import Storage, open_storage
 from crawler.scheduling import Job, PlanError
 from crawler.web import auth, render
 from crawler.web.plans import NewJob, PlanEditor
+from crawler.web.replay import host_origin, replay_port_setting, replayweb_dir
 from crawler.web.runner import AlreadyRunning, RunStarter
 from crawler.web.store import ArchiveView, ArticleRow, Page, parse_time, valid_id
 
 logger = logging.getLogger(__name__)
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_REPLAYWEB_DIR = PROJECT_ROOT / "tests" / "support" / "replayweb" / "node_modules" / "replaywebpage"
 PAGE_SIZE = 50
 SPARK_RUNS = 30
 DETAILS_MAX_WARC_BYTES = 512 * 1024 * 1024  # larger crawls: failed fetches and missing images on request
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-# ReplayWeb.page: its UI and service worker (same origin) build frames, styles and workers at run time.
-REPLAY_CSP = ("default-src 'self' blob: data:; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
-              "style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; object-src 'none'; "
-              "frame-ancestors 'self'")
+REPLAY_PORT = "ARCHIVE_REPLAY_PORT"  # app.config key: the replay origin's port (scrapy archive-web sets it)
 
-REPLAY_APP_PAGE = """<!doctype html>
-<html class="no-overflow">
-<head>
-<meta charset="utf-8">
-<title>ReplayWeb.page</title>
-<script src="./ui.js"></script>
-</head>
-<body><replay-app-main></replay-app-main></body>
-</html>
-"""
-
-mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/wacz", ".wacz")
 
 
@@ -118,8 +102,7 @@ class Console:
         project_root = Path(os.environ.get("SCRAPY_PROJECT_ROOT") or Path.cwd())
         self.runner = RunStarter(storage, project_root, base, settings.get("SCRAPYD_URL") or None,
                                  settings.get("SCRAPYD_PROJECT") or "crawler")
-        replayweb = settings.get("ARCHIVE_WEB_REPLAYWEB_DIR")
-        self.replayweb_dir = Path(replayweb) if replayweb else DEFAULT_REPLAYWEB_DIR
+        self.replayweb_dir = replayweb_dir(settings)
         self.search_module = _load_search()
         self._index: Any = None
         self._index_checked = 0.0
@@ -245,10 +228,13 @@ def _rows_from_hits(hits: list[Any]) -> list[ArticleRow]:
 
 
 def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str], storage: Storage | None = None,
-               *, login_token: str | None = None) -> Flask:
+               *, login_token: str | None = None, replay_port: int | None = None) -> Flask:
     """The console over ``storage`` (default: ``ARCHIVE_URI`` opened with ``settings``) and the plan file.
 
     ``login_token``: the one-time login token the command prints (loopback without credentials).
+    ``replay_port``: the port of the replay origin (:func:`crawler.web.replay.create_replay_app`), on the
+    host the browser used; also ``app.config["ARCHIVE_REPLAY_PORT"]``.  None: ``ARCHIVE_WEB_REPLAY_PORT``,
+    or when that is None too the console's port + 1.
     """
     settings = settings if settings is not None else Settings()
     if storage is None:
@@ -268,6 +254,7 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
     console = Console(settings, Path(plan_path), storage)
     throttle = auth.LoginThrottle()
     app.extensions["console"] = console
+    app.config[REPLAY_PORT] = replay_port if replay_port is not None else replay_port_setting(settings)
     app.extensions["console_auth"] = auth_config
     app.jinja_env.filters.update(when=render.when, size=render.size, href=render.safe_href)
     app.jinja_env.globals.update(csrf_token=auth.csrf_token, duration=render.duration, pager_args=_pager_args)
@@ -285,12 +272,17 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
             return None
         return redirect(url_for("login", next=request.full_path if request.method == "GET" else "/"))
 
+    def _replay_origin() -> str:
+        port = app.config.get(REPLAY_PORT)
+        if not port:  # not told (Flask's test client, a WSGI server of one's own): the console's port + 1
+            port = (urlsplit(f"//{request.host}").port or (443 if request.scheme == "https" else 80)) + 1
+        return host_origin(int(port))
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        replay = request.path.startswith("/replay/")
-        response.headers.setdefault("Content-Security-Policy", REPLAY_CSP if replay else CSP)
+        response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN" if replay else "DENY")
+        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers.setdefault("Cache-Control", "no-store")
         return response
@@ -612,53 +604,23 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
         return render_template("alerts.html", alerts=console.view.all_alerts())
 
     # -- replay ----------------------------------------------------------------------------------
-    def _replayweb_file(name: str) -> Path:
-        path = console.replayweb_dir / name
-        if not path.is_file():
-            abort(404, f"ReplayWeb.page is not installed ({path} is missing): run `make replayweb` or set "
-                       "ARCHIVE_WEB_REPLAYWEB_DIR to the replaywebpage npm package's directory.")
-        return path
-
     @app.get("/replay/<crawl_id>/")
     def replay(crawl_id: str) -> Any:
+        """The archived page in a frame of the replay origin (another port: its scripts cannot read the console)."""
         crawl_id = _crawl_id(crawl_id)
         url = request.args.get("url", "")
         if url and urlsplit(url).scheme.lower() not in ("http", "https"):
             abort(400, "Only http and https pages can be replayed.")
         installed = (console.replayweb_dir / "ui.js").is_file() and (console.replayweb_dir / "sw.js").is_file()
         wacz = console.view.wacz_path(crawl_id) if installed else None
-        return render_template("replay.html", crawl_id=crawl_id, url=url, ts=request.args.get("ts", ""),
-                               installed=installed, wacz=wacz is not None, replayweb_dir=str(console.replayweb_dir))
-
-    @app.get("/replay/<crawl_id>/replay/")
-    @app.get("/replay/<crawl_id>/replay/index.html")
-    def replay_app(crawl_id: str) -> Any:
-        """ReplayWeb.page's app page, for its replay frame when the service worker does not answer it yet
-        (it registers itself, then the frame reloads under it): the package's index.html, without the
-        icons and manifest it would ask the server for."""
-        _crawl_id(crawl_id)
-        _replayweb_file("ui.js")
-        return Response(REPLAY_APP_PAGE, mimetype="text/html")
-
-    @app.get("/replay/<crawl_id>/ui.js")
-    @app.get("/replay/<crawl_id>/replay/ui.js")
-    def replay_ui(crawl_id: str) -> Any:
-        _crawl_id(crawl_id)
-        return send_file(_replayweb_file("ui.js"), mimetype="text/javascript", conditional=True, max_age=0)
-
-    @app.get("/replay/<crawl_id>/replay/sw.js")
-    def replay_sw(crawl_id: str) -> Any:
-        _crawl_id(crawl_id)
-        response = send_file(_replayweb_file("sw.js"), mimetype="text/javascript", conditional=True, max_age=0)
+        origin = _replay_origin()
+        query = urlencode([("url", url)] + ([("ts", request.args["ts"])] if request.args.get("ts") else []))
+        frame_url = f"{origin}/replay/{crawl_id}/?{query}" if installed and wacz is not None else ""
+        response = Response(render_template(
+            "replay.html", crawl_id=crawl_id, url=url, installed=installed, wacz=wacz is not None,
+            replayweb_dir=str(console.replayweb_dir), frame_url=frame_url, replay_origin=origin))
+        response.headers["Content-Security-Policy"] = f"{CSP}; frame-src {origin}"
         return response
-
-    @app.route("/replay/<crawl_id>/crawl.wacz", methods=["GET", "HEAD"])
-    def replay_wacz(crawl_id: str) -> Any:
-        crawl_id = _crawl_id(crawl_id)
-        path = console.view.wacz_path(crawl_id)
-        if path is None:
-            abort(404, f"Crawl {crawl_id} has no WACZ package: run scrapy archive-pack {crawl_id}.")
-        return send_file(path, mimetype="application/wacz", conditional=True, max_age=0)
 
     return app
 

@@ -11,8 +11,10 @@
 * **Write actions** (add a job, pause, resume, run now, verify, log out) are POSTs that need an
   authenticated session **and** the session's CSRF token (a random per-session token in a hidden
   form field, compared with :func:`hmac.compare_digest`), and a ``Referer`` of the console itself
-  outside ``/replay/`` (archived pages replayed by ReplayWeb.page run on the console's origin; they
-  must not drive it).  Anything else is refused with 403 and nothing is written.
+  (same host and port) outside ``/replay/``.  Archived pages run on the separate replay origin
+  (another port, :mod:`crawler.web.replay`): the session cookie reaches it too (cookies are not
+  port-isolated), but that app never reads it, and the same-origin policy keeps its scripts from
+  reading the console's pages, hence the CSRF token.  Anything else is refused with 403 and nothing is written.
 
 Settings read: ``ARCHIVE_WEB_USER``, ``ARCHIVE_WEB_PASSWORD``, ``ARCHIVE_WEB_SECRET`` (by the app factory).
 """
@@ -120,7 +122,7 @@ def csrf_ok() -> bool:
 
 
 def same_console_referer() -> bool:
-    """The POST comes from a page of the console itself, not from a replayed archived page."""
+    """The POST comes from a page of the console itself (same host and port), not from the replay origin."""
     referer = request.headers.get("Referer", "")
     if not referer:
         return False
