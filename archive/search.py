@@ -288,7 +288,7 @@ class SearchIndex:
         store) ``{ARCHIVE_SPOOL_DIR}/index/{slug of the store's URI}/search.sqlite``, a local working copy that
         ``scrapy archive-index --rebuild`` rebuilds from the store.
         """
-        if not settings.getbool("ARCHIVE_SEARCH_ENABLED", True):
+        if not settings.getbool("ARCHIVE_SEARCH_ENABLED"):
             return None
         return cls(index_path(storage, settings), readonly=readonly)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import socket
 import sys
 import threading
 
@@ -87,6 +88,13 @@ class Command(QuietCommand):
         replay_port = opts.replay_port if opts.replay_port is not None else replay_port_setting(settings)
         if replay_port is None:
             replay_port = console_port + 1
+            try:  # the default: the next port if it is free, else any free port (said below)
+                with socket.socket(socket.AF_INET6 if ":" in opts.bind else socket.AF_INET) as probe:
+                    probe.bind((opts.bind, replay_port))
+            except OSError:
+                print(f"Port {replay_port} is taken: the replay origin listens on a free port instead "
+                      "(--replay-port or ARCHIVE_WEB_REPLAY_PORT to choose one)")
+                replay_port = 0
         # The replay origin: the same address, another port; it shares the console's view of the store.
         replay_app = create_replay_app(settings, view=app.extensions["console"].view, console_port=console_port)
         try:
