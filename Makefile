@@ -79,11 +79,14 @@ eval: $(STAMP)
 	$(BIN)/python -m tests.support.evaluation
 
 ## Benchmarks (figures, not pass/fail): full-pipeline crawl of the benchmark pages (pages/s vs plain
-## trafilatura, peak RSS at 2,000 and 10,000 pages, time shares), then a 300 MB WARC upload to local S3.
+## trafilatura, peak RSS at 2,000 and 10,000 pages, time shares), then a 300 MB WARC upload to local S3,
+## a site state of 1,000,000 URLs, and a local link farm crawl discovering 2,000,000 URLs (peak RSS vs
+## 20,000 URLs; about 20 minutes).
 bench: $(STAMP)
 	$(BIN)/python -m tests.support.bench upload --mb 300
 	$(BIN)/python -m tests.support.bench crawl --pages 2000 --scale 10000 --compare-resources
 	$(BIN)/python -m tests.support.bench state --urls 1000000
+	$(BIN)/python -m tests.support.bench linkfarm --urls 2000000 --baseline 20000
 
 lint: $(STAMP)
 	$(BIN)/ruff check crawler pipelines archive demo tests
