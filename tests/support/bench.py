@@ -358,29 +358,36 @@ class _LinkFarm:
     @staticmethod
     def make(links: int) -> type:
         import http.server
+        import threading
+
+        allocated: dict[str, int] = {}  # farm -> the highest page number handed out as a link so far
+        lock = threading.Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                # /nKcC/ and /nKcC/p/N: K of the page's links are new (page N links to pages N*K+1 .. N*K+K, a
-                # tree, up to page C: C distinct URLs in all), the others go to pages /nKcC/p/1, /nKcC/p/2, ...
-                # that every page repeats.
-                m = re.fullmatch(r"/n(\d+)c(\d+)/(?:p/(\d+))?", self.path.split("?", 1)[0])
-                if m is None or not 0 < int(m.group(1)) <= links:
+                # Farm /nKcC/: every page links to R = max(9, links - K) pages /nKcC/p/1 .. /p/R that every page
+                # repeats, and to the next K pages not handed out yet (the start page to max(K, R) of them), in
+                # the order pages are served, until C pages exist: whatever order the crawl fetches pages in,
+                # it discovers exactly C distinct URLs (besides the start page).
+                m = re.fullmatch(r"(/n(\d+)c(\d+))/(?:p/\d+)?", self.path.split("?", 1)[0])
+                if m is None or not 0 < int(m.group(2)) <= links:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                new, cap, node = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-                first, last = node * new + 1, min(node * new + new, cap)
+                farm, new, cap = m.group(1), int(m.group(2)), int(m.group(3))
                 repeated = max(9, links - new)
-                prefix = f"/n{new}c{cap}"
-                body = (f"<!doctype html><html><head><title>Page {node}</title></head><body><nav>"
-                        f"<a href=\"{prefix}/\">home</a> "
-                        + "".join(f'<a href="{prefix}/p/{i}">{i}</a> ' for i in range(1, repeated + 1))
+                with lock:
+                    first = allocated.get(farm, 0) + 1
+                    last = min(cap, first - 1 + (new if farm in allocated else max(new, repeated)))
+                    allocated[farm] = max(last, first - 1)
+                body = (f"<!doctype html><html><head><title>{self.path}</title></head><body><nav>"
+                        f"<a href=\"{farm}/\">home</a> "
+                        + "".join(f'<a href="{farm}/p/{i}">{i}</a> ' for i in range(1, repeated + 1))
                         + "</nav><ul>"
-                        + "".join(f'<li><a href="{prefix}/p/{i}">{i}</a></li>' for i in range(first, last + 1))
+                        + "".join(f'<li><a href="{farm}/p/{i}">{i}</a></li>' for i in range(first, last + 1))
                         + "</ul></body></html>").encode()  # fmt: skip
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -487,9 +494,9 @@ def bench_linkfarm(urls: int, baseline: int, links: int, extra: list[str]) -> di
     import http.server
     import threading
 
-    # Pages fetched: the start page and the pages that have new links, and a few more for robots.txt, the
-    # sitemaps guessed and the responses in flight when CLOSESPIDER_PAGECOUNT stops the crawl (the pages past
-    # the farm's last URL have no new link: the URLs discovered are exactly `urls`, or `baseline`).
+    # Pages fetched: the start page and the pages that hand out new links, and a few more for robots.txt, the
+    # sitemaps guessed and the responses in flight when CLOSESPIDER_PAGECOUNT stops the crawl (the pages served
+    # once the farm is complete have no new link: the URLs discovered are exactly `urls`, or `baseline`).
     pages = -(-urls // links) + 10
     short_pages = -(-baseline // links) + 10
     per_page = max(1, baseline // (pages - 10))
