@@ -3,11 +3,12 @@
 A crawl discovering millions of URLs would otherwise keep a fingerprint per URL in a Python set: Scrapy's
 duplicate filter holds 20-byte ``bytes`` objects, about 90 bytes each with the set's slots (measured: a crawl
 discovering 2,000,000 URLs peaked 179 MB above the same crawl discovering 20,000; docs/state.md). A SeenSet
-keeps each key as the ``INTEGER PRIMARY KEY`` (the rowid) of a table in a SQLite file of its own, in a private
-directory made under ``directory`` (the system's temporary directory by default) and deleted by
-:meth:`SeenSet.close`. Memory is SQLite's page cache, ``cache_mb``, whatever the number of keys; the file
-takes about 16 bytes per key (2,000,000 keys: 32 MB), read through the operating system's page cache, which
-the kernel gives back under pressure.
+keeps each key as the ``INTEGER PRIMARY KEY`` (the rowid) of a table in a SQLite file of its own, made in
+``directory`` (the system's temporary directory by default) and unlinked as soon as it is open: nothing is
+left behind, even by a crawl killed with SIGKILL, and its space is freed when :meth:`SeenSet.close` (or the
+end of the process) closes it. Memory is SQLite's page cache, ``cache_mb``, whatever the number of keys; the
+file takes about 16 bytes per key (2,000,000 keys: 32 MB), read through the operating system's page cache,
+which the kernel gives back under pressure.
 
 The file is scratch space: no rollback journal, no fsync, an exclusive lock, and keys are added inside one
 open transaction committed every few thousand keys (a commit writes the changed pages, no fsync). Adding and
@@ -30,10 +31,10 @@ One thread at a time: the reactor's, for every user in the crawler.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
-import shutil
 import sqlite3
 import tempfile
 from collections.abc import Callable
@@ -71,7 +72,7 @@ class SeenSet:
         self.name = name
         self.on_error = on_error
         self.count = 0
-        self.dir: str | None = None
+        self.directory = str(directory or tempfile.gettempdir())
         self.path: Path | None = None
         self._db: sqlite3.Connection | None = None
         self._cursor: sqlite3.Cursor | None = None
@@ -79,22 +80,35 @@ class SeenSet:
         self._uncommitted = 0
         if not on_disk:
             return
-        if directory:
-            Path(directory).mkdir(parents=True, exist_ok=True)
-        self.dir = tempfile.mkdtemp(prefix=f"news-{name}-", dir=directory or None)
-        self.path = Path(self.dir) / f"{name}.sqlite"
         try:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            Path(self.directory).mkdir(parents=True, exist_ok=True)
+            fd, path = tempfile.mkstemp(prefix=f"news-{name}-", suffix=".sqlite", dir=self.directory)
+            os.close(fd)
+        except OSError as exc:
+            self._fail(exc)
+            return
+        self.path = Path(path)
+        db = None
+        try:
+            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "temp_store=MEMORY",
                            f"cache_size={-max(64, int(cache_mb * 1024))}"):  # negative: KiB
                 db.execute("PRAGMA " + pragma)
             db.execute("CREATE TABLE seen (key INTEGER PRIMARY KEY)")
             db.execute("BEGIN")
         except sqlite3.Error as exc:
+            if db is not None:
+                db.close()
             self._fail(exc)
             return
+        finally:
+            # The connection keeps the file open: unlinked now, nothing is left behind even if the process is
+            # killed, and the space is freed when the connection closes (SQLite checks whether its file was
+            # moved only to write a rollback journal, and there is none).
+            with contextlib.suppress(OSError):
+                os.unlink(path)
         self._db, self._cursor = db, db.cursor()
-        logger.debug("Set %s of seen keys on disk in %s", name, self.path)
+        logger.debug("Set %s of seen keys on disk in %s (unlinked)", name, path)
 
     @property
     def on_disk(self) -> bool:
@@ -148,21 +162,26 @@ class SeenSet:
         logger.error(
             "Cannot write the set of seen %s on disk in %s (%s: %s); keeping the following ones in memory. "
             "Free space there or set NEWS_QUEUE_DIR to another disk.",
-            self.name, self.dir, type(exc).__name__, exc,
+            self.name, self.directory, type(exc).__name__, exc,
         )
         if self.on_error is not None:
             self.on_error(exc)
 
+    def file_bytes(self) -> int:
+        """Size of the file (0 in memory): SQLite's pages."""
+        if self._db is None:
+            return 0
+        try:
+            pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+            return int(pages) * int(self._db.execute("PRAGMA page_size").fetchone()[0])
+        except sqlite3.Error:
+            return 0
+
     def close(self) -> None:
-        """Close the file and delete its directory (the set is empty afterwards)."""
+        """Close the file, which frees its space (the set is empty afterwards)."""
         if self._db is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.close()
-            except sqlite3.Error:  # pragma: no cover - closing a connection whose file is gone
-                pass
             self._db = self._cursor = None
-        if self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
         self._memory = set()  # closed: an empty set in memory
         self.count = 0

@@ -64,8 +64,8 @@ SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 # Duplicate filter safe for crawls resumed after a kill, with its fingerprints on disk (crawler/dupefilter.py).
 DUPEFILTER_CLASS = "crawler.dupefilter.JournalDupeFilter"
 # The duplicate filter's fingerprints (and a resumed crawl's stored articles) in a private SQLite file
-# in NEWS_QUEUE_DIR, deleted at the end of the crawl, so memory stays flat however many URLs are
-# discovered (crawler/seenset.py); False: in memory (about 70 bytes per URL).
+# in NEWS_QUEUE_DIR, unlinked at once (freed at the end, even by a kill), so memory stays flat however
+# many URLs are discovered (crawler/seenset.py); False: in memory (about 70 bytes per URL).
 NEWS_SEEN_ON_DISK = True
 # SQLite page cache of that file, in MB (memory it takes whatever the number of URLs).
 NEWS_SEEN_CACHE_MB = 4.0

@@ -1,6 +1,6 @@
 """Flat memory for long crawls (issue #18): the duplicate filter's fingerprints and a resumed crawl's stored
-articles live in a private SQLite file (crawler/seenset.py), which is deleted at the end; the spider's
-sitemap set is bounded. Logic tests, no crawl: the figures of a real crawl come from
+articles live in a private SQLite file (crawler/seenset.py), unlinked at once and freed at the end; the
+spider's sitemap set is bounded. Logic tests, no crawl: the figures of a real crawl come from
 `python -m tests.support.bench linkfarm` (docs/state.md)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import ctypes
 import ctypes.util
 import hashlib
 import logging
+import os
 import sqlite3
 import tracemalloc
 from pathlib import Path
@@ -45,9 +46,27 @@ def _sqlite_memory_used() -> int | None:
     return int(fn())
 
 
+def _open_deleted(directory: Path) -> list[str]:
+    """This process's open files that were in ``directory`` and are unlinked (Linux: /proc/self/fd)."""
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("no /proc/self/fd")
+    out = []
+    for fd in fds.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(directory) + "/") and target.endswith(" (deleted)"):
+            out.append(target)
+    return out
+
+
 def test_new_keys_pass_and_repeats_are_caught_beyond_the_cache(tmp_path: Path) -> None:
     # A 64 KiB page cache and 60,000 keys (more than 10 commits): most pages live in the file, not the cache.
     seen = SeenSet(tmp_path, cache_mb=0.0625)
+    assert list(tmp_path.iterdir()) == []  # unlinked as soon as it is open: a killed crawl leaves nothing
+    assert len(_open_deleted(tmp_path)) == 1
     keys = [key_of(fp) for fp in _fingerprints(60_000)]
     assert all(seen.add(k) for k in keys)
     assert len(seen) == 60_000 and seen.on_disk
@@ -56,10 +75,10 @@ def test_new_keys_pass_and_repeats_are_caught_beyond_the_cache(tmp_path: Path) -
     others = [key_of(fp) for fp in _fingerprints(5000, salt="other")]
     assert not any(k in seen for k in others)
     assert all(seen.add(k) for k in others) and len(seen) == 65_000
-    assert seen.path is not None and seen.path.parent.parent == tmp_path and seen.path.stat().st_size > 60_000 * 8
+    assert seen.path is not None and seen.path.parent == tmp_path and seen.file_bytes() > 65_000 * 8
     seen.close()
-    assert list(tmp_path.iterdir()) == []  # the private directory is gone
-    assert keys[0] not in seen and len(seen) == 0
+    assert _open_deleted(tmp_path) == []  # closed: its space is freed
+    assert keys[0] not in seen and len(seen) == 0 and seen.file_bytes() == 0
 
 
 def test_keys_are_signed_64_bit_and_extreme_values_work(tmp_path: Path) -> None:
@@ -123,7 +142,7 @@ def test_disk_error_keeps_later_keys_in_memory_and_loses_none(tmp_path: Path, ca
     assert not any(seen.add(k) for k in before + after)  # the file's keys and the memory's both found
     assert len(seen) == 200
     seen.close()
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [] and _open_deleted(tmp_path) == []
 
 
 def _dupefilter(tmp_path: Path, **settings: Any) -> tuple[Any, JournalDupeFilter]:
@@ -134,7 +153,8 @@ def _dupefilter(tmp_path: Path, **settings: Any) -> tuple[Any, JournalDupeFilter
 
 def test_dupefilter_filters_on_disk_and_removes_its_file(tmp_path: Path) -> None:
     crawler, df = _dupefilter(tmp_path)
-    assert df.seen.on_disk and df.seen.path is not None and (tmp_path / "private") in df.seen.path.parents
+    assert df.seen.on_disk and df.seen.path is not None and df.seen.path.parent == tmp_path / "private"
+    assert len(_open_deleted(tmp_path / "private")) == 1
     assert not df.request_seen(Request("https://example.org/a?x=1&y=2"))
     assert df.request_seen(Request("https://example.org/a?y=2&x=1"))  # the same fingerprint (canonical URL)
     assert not df.request_seen(Request("https://example.org/a?x=1&y=2", method="POST"))
@@ -142,8 +162,9 @@ def test_dupefilter_filters_on_disk_and_removes_its_file(tmp_path: Path) -> None
     assert not any(df.request_seen(Request(u)) for u in urls)
     assert all(df.request_seen(Request(u)) for u in urls[::97])
     assert not df._fingerprints  # Scrapy's in-memory set stays empty
+    assert df.seen.file_bytes() > 20_000 * 8
     df.close("finished")
-    assert list((tmp_path / "private").iterdir()) == []
+    assert list((tmp_path / "private").iterdir()) == [] and _open_deleted(tmp_path / "private") == []
 
 
 def test_dupefilter_in_memory_when_switched_off(tmp_path: Path) -> None:
@@ -157,10 +178,10 @@ def test_dupefilter_persists_nothing_in_jobdir(tmp_path: Path) -> None:
     """After a kill, queued requests must not stay "seen" (crawler/dupefilter.py): no requests.seen in JOBDIR."""
     jobdir = tmp_path / "job"
     _, df = _dupefilter(tmp_path, JOBDIR=str(jobdir))
-    assert df.seen.path is not None and jobdir not in df.seen.path.parents
+    assert df.seen.path is not None and df.seen.path.parent == tmp_path / "private"
     assert not df.request_seen(Request("https://example.org/a"))
     df.close("shutdown")
-    assert not (jobdir / "requests.seen").exists() and list((tmp_path / "private").iterdir()) == []
+    assert not (jobdir / "requests.seen").exists() and _open_deleted(tmp_path / "private") == []
 
 
 def test_resumed_crawl_counts_stored_articles_as_seen(tmp_path: Path) -> None:
@@ -182,9 +203,10 @@ def test_resumed_crawl_counts_stored_articles_as_seen(tmp_path: Path) -> None:
     assert not df.request_seen(Request("https://example.org/in-flight"))  # everything else is fetched again
     journal.article("https://example.org/new-one")
     assert journal.has_article("https://example.org/new-one")
+    assert len(_open_deleted(tmp_path / "private")) == 2  # the fingerprints and the stored articles' hashes
     journal.close()
     df.close("finished")
-    assert list((tmp_path / "private").iterdir()) == []
+    assert list((tmp_path / "private").iterdir()) == [] and _open_deleted(tmp_path / "private") == []
     assert Journal(jobdir).killed is False  # closed cleanly: "C" last
     assert (jobdir / "archive-journal.log").read_text().splitlines()[-2] == "A\thttps://example.org/new-one"
 
