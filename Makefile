@@ -81,8 +81,9 @@ eval: $(STAMP)
 ## Benchmarks (figures, not pass/fail): full-pipeline crawl of the benchmark pages (pages/s vs plain
 ## trafilatura, peak RSS at 2,000 and 10,000 pages, time shares), then a 300 MB WARC upload to local S3,
 ## the site state of 1,000,000 URLs, the repetition learner's state per backend, the article search index
-## of 1,000,000 articles (first page of 20 queries) and the web console's jobs page for 50 jobs with 1,000
-## recorded runs (under 300 ms).
+## of 1,000,000 articles (first page of 20 queries), the web console's jobs page for 50 jobs with 1,000
+## recorded runs (under 300 ms), and a local link farm crawl discovering 2,000,000 URLs (peak RSS vs
+## 20,000 URLs; about 20 minutes).
 bench: $(STAMP)
 	$(BIN)/python -m tests.support.bench upload --mb 300
 	$(BIN)/python -m tests.support.bench crawl --pages 2000 --scale 10000 --compare-resources
@@ -90,6 +91,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.support.bench repeat --pages 20000
 	$(BIN)/python -m tests.support.bench search --articles 1000000
 	$(BIN)/python -m tests.support.bench console --jobs 50 --runs 1000
+	$(BIN)/python -m tests.support.bench linkfarm --urls 2000000 --baseline 20000
 
 lint: $(STAMP)
 	$(BIN)/ruff check crawler pipelines archive demo tests

@@ -57,11 +57,18 @@ SCHEDULER = "crawler.scheduler.DiskQueueScheduler"
 NEWS_QUEUE_ON_DISK = True
 # Where that private queue directory goes ("" = the system's temporary directory);
 # deleted at the end of the crawl. With JOBDIR the queue lives in JOBDIR instead.
+# The duplicate filter's private file (NEWS_SEEN_ON_DISK) goes there too, with or without JOBDIR.
 NEWS_QUEUE_DIR = ""
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
-# Duplicate filter safe for crawls resumed after a kill (crawler/dupefilter.py).
+# Duplicate filter safe for crawls resumed after a kill, with its fingerprints on disk (crawler/dupefilter.py).
 DUPEFILTER_CLASS = "crawler.dupefilter.JournalDupeFilter"
+# The duplicate filter's fingerprints (and a resumed crawl's stored articles) in a private SQLite file
+# in NEWS_QUEUE_DIR, unlinked at once (freed at the end, even by a kill), so memory stays flat however
+# many URLs are discovered (crawler/seenset.py); False: in memory (about 70 bytes per URL).
+NEWS_SEEN_ON_DISK = True
+# SQLite page cache of that file, in MB (memory it takes whatever the number of URLs).
+NEWS_SEEN_CACHE_MB = 4.0
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 

@@ -90,7 +90,7 @@ class JsonExportPipeline:
             self.stats.inc_value("export/dropped/max_articles")
             raise DropItem(f"{item.url}: max_articles={self.max_articles} reached", log_level="INFO")
         journal = get_journal(self.crawler)
-        if journal is not None and (item.request_url or item.url) in journal.articles:
+        if journal is not None and journal.has_article(item.request_url or item.url):
             self.stats.inc_value("export/dropped/duplicate")
             raise DropItem(f"{item.url}: already stored by this (resumed) crawl", log_level="INFO")
         record = item.to_dict()

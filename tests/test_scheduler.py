@@ -22,7 +22,8 @@ def _scheduler(**overrides):
     # Scrapy's default DownloaderAwarePriorityQueue needs a running engine; the disk queues
     # under it are the same (a real crawl's use of them: test_crawl_queues_on_disk below).
     settings = {k: v for k, v in vars(project_settings).items() if k.isupper()} | {
-        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue"} | overrides
+        "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.ScrapyPriorityQueue",
+        "EXTENSIONS": {}} | overrides  # no archive: nothing written into ./archive, no site lock held across tests
     crawler = get_crawler(_Spider, settings_dict=settings)
     crawler.spider = crawler._create_spider()
     scheduler = DiskQueueScheduler.from_crawler(crawler)
@@ -37,8 +38,9 @@ def _requests(spider: Spider, n: int) -> list[Request]:
 
 def test_requests_wait_on_disk_without_jobdir(tmp_path) -> None:
     crawler, scheduler = _scheduler(NEWS_QUEUE_DIR=str(tmp_path / "queues"))
-    queue_dirs = list((tmp_path / "queues").iterdir())
+    queue_dirs = list((tmp_path / "queues").glob("news-queue-*"))
     assert len(queue_dirs) == 1 and scheduler.dqs is not None
+    assert list((tmp_path / "queues").glob("news-requests-*")) == []  # the duplicate filter's file: unlinked at once
     for request in _requests(crawler.spider, 500):
         assert scheduler.enqueue_request(request)
     stats = crawler.stats.get_stats()
@@ -52,11 +54,12 @@ def test_requests_wait_on_disk_without_jobdir(tmp_path) -> None:
     assert len(urls) == 500
     scheduler.close("finished")
     assert not queue_dirs[0].exists()  # the private queue is gone with the crawl
+    assert list((tmp_path / "queues").iterdir()) == []
 
 
 def test_jobdir_queue_is_scrapys_and_kept(tmp_path) -> None:
     crawler, scheduler = _scheduler(JOBDIR=str(tmp_path / "job"), NEWS_QUEUE_DIR=str(tmp_path / "queues"))
-    assert Path(scheduler.dqdir).parent == tmp_path / "job" and not (tmp_path / "queues").exists()
+    assert Path(scheduler.dqdir).parent == tmp_path / "job" and not list((tmp_path / "queues").glob("news-queue-*"))
     for request in _requests(crawler.spider, 10):
         scheduler.enqueue_request(request)
     scheduler.close("shutdown")
@@ -65,7 +68,7 @@ def test_jobdir_queue_is_scrapys_and_kept(tmp_path) -> None:
 
 def test_memory_queue_when_switched_off(tmp_path) -> None:
     crawler, scheduler = _scheduler(NEWS_QUEUE_ON_DISK=False, NEWS_QUEUE_DIR=str(tmp_path / "queues"))
-    assert scheduler.dqs is None and not (tmp_path / "queues").exists()
+    assert scheduler.dqs is None and not list((tmp_path / "queues").glob("news-queue-*"))
     for request in _requests(crawler.spider, 5):
         scheduler.enqueue_request(request)
     assert crawler.stats.get_value("scheduler/enqueued/memory") == 5
@@ -95,3 +98,4 @@ def test_disk_full_falls_back_to_memory_and_loses_nothing(tmp_path, caplog) -> N
         urls.add(request.url)
     assert urls == {r.url for r in requests}
     scheduler.close("finished")
+

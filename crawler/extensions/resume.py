@@ -25,8 +25,13 @@ logged).  The export pipeline refuses to write an article the journal already ha
 Other components reach the journal through :func:`get_journal` (the
 extension's ``journal``, found with ``crawler.get_extension``).
 
-Settings read: ``JOBDIR`` (the extension is off without it).
-Stats: none (``resume/requeued`` is counted by the spider middleware).
+The journal file is read line by line, and the stored articles are kept as 64-bit URL hashes in a
+private SQLite file (:class:`crawler.seenset.SeenSet`), so a resumed crawl of a million articles does not
+hold a million URLs in memory (docs/state.md, "Flat memory").
+
+Settings read: ``JOBDIR`` (the extension is off without it), ``NEWS_SEEN_ON_DISK``, ``NEWS_SEEN_CACHE_MB``,
+``NEWS_QUEUE_DIR`` (for the stored articles' hashes).
+Stats: ``news/seen/disk_errors`` (``resume/requeued`` is counted by the spider middleware).
 """
 
 from __future__ import annotations
@@ -35,11 +40,14 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
+
+from crawler.seenset import SeenSet, url_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -51,31 +59,58 @@ _META_KEYS = ("discovery", "link_depth", "discovered_date")
 
 
 class Journal:
-    """The append-only journal of one JOBDIR."""
+    """The append-only journal of one JOBDIR.
 
-    def __init__(self, jobdir: Path) -> None:
+    Read line by line at start (never whole into memory): ``pending`` holds the requests journalled ``I`` and
+    not ``D``, that is those in progress at the stop (and those whose fetch failed: they are tried again).
+    The stored articles are a :class:`~crawler.seenset.SeenSet` of their URLs' 64-bit hashes (``seen``; in
+    memory when not given), looked up with :meth:`has_article`; their URLs are read back from the journal
+    file by :meth:`stored_articles`.
+    """
+
+    def __init__(self, jobdir: Path, seen: SeenSet | None = None) -> None:
         self.path = jobdir / JOURNAL
         jobdir.mkdir(parents=True, exist_ok=True)
         self.pending: dict[str, dict[str, Any]] = {}
-        self.articles: set[str] = set()
-        if self.path.exists():
-            for line in self.path.read_text("utf-8", errors="replace").splitlines():
-                kind, _, rest = line.partition("\t")
-                try:
-                    if kind == "I":
-                        entry = json.loads(rest)
-                        self.pending[entry["url"]] = entry
-                    elif kind == "D":
-                        self.pending.pop(rest, None)
-                    elif kind == "A":
-                        self.articles.add(rest)
-                except (ValueError, KeyError):
-                    continue  # a line cut by the kill
+        self.articles = seen if seen is not None else SeenSet(on_disk=False)
+        last, cut = None, False
+        for raw in self._lines(keep_ends=True):
+            line = last = raw.rstrip("\n")
+            cut = not raw.endswith("\n")
+            kind, _, rest = line.partition("\t")
+            try:
+                if kind == "I":
+                    entry = json.loads(rest)
+                    self.pending[entry["url"]] = entry
+                elif kind == "D":
+                    self.pending.pop(rest, None)
+                elif kind == "A":
+                    self.articles.add(url_key(rest))
+            except (ValueError, KeyError):
+                continue  # a line cut by the kill
         self.resumed = dict(self.pending)
-        lines = self.path.read_text("utf-8", errors="replace").splitlines() if self.path.exists() else []
         # A run that ended cleanly wrote "C" last; otherwise it was killed.
-        self.killed = bool(lines) and lines[-1] != "C"
+        self.killed = last is not None and last != "C"
         self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the crawl
+        if cut:
+            self._fh.write("\n")  # after a line cut by the kill: this run's first line starts on a line of its own
+
+    def _lines(self, keep_ends: bool = False) -> Iterator[str]:
+        if not self.path.exists():
+            return
+        with open(self.path, encoding="utf-8", errors="replace", newline="\n") as fh:
+            for line in fh:
+                yield line if keep_ends else line.rstrip("\n")
+
+    def stored_articles(self) -> Iterator[str]:
+        """The URLs journalled ``A`` (stored articles), read from the file."""
+        for line in self._lines():
+            if line.startswith("A\t"):
+                yield line[2:]
+
+    def has_article(self, url: str) -> bool:
+        """True when the article of ``url`` is stored (journalled ``A`` by this run or an earlier one)."""
+        return url_key(url) in self.articles
 
     def started(self, request: Request) -> None:
         callback = getattr(request.callback, "__name__", None)
@@ -88,7 +123,7 @@ class Journal:
         self._write("D\t" + url)
 
     def article(self, url: str) -> None:
-        self.articles.add(url)
+        self.articles.add(url_key(url))
         self._write("A\t" + url)
 
     def _write(self, line: str) -> None:
@@ -98,6 +133,7 @@ class Journal:
     def close(self) -> None:
         self._write("C")
         self._fh.close()
+        self.articles.close()
 
 
 class ResumeExtension:
@@ -112,7 +148,15 @@ class ResumeExtension:
         jobdir = crawler.settings.get("JOBDIR")
         if not jobdir:
             raise NotConfigured
-        journal = Journal(Path(jobdir))
+        settings, stats = crawler.settings, crawler.stats
+
+        def disk_error(exc: BaseException) -> None:
+            if stats is not None:
+                stats.inc_value("news/seen/disk_errors")
+
+        seen = SeenSet(settings.get("NEWS_QUEUE_DIR") or None, on_disk=settings.getbool("NEWS_SEEN_ON_DISK"),
+                       cache_mb=settings.getfloat("NEWS_SEEN_CACHE_MB"), name="articles", on_error=disk_error)
+        journal = Journal(Path(jobdir), seen)
         queue = Path(jobdir) / "requests.queue"
         if journal.killed and queue.exists():
             # Scrapy's disk queue is written with buffered I/O: after a kill it can

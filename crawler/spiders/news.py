@@ -45,6 +45,7 @@ candidates; a page accepted pending its date is counted by the extraction pipeli
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -77,6 +78,9 @@ from crawler.refresh import RefreshPolicy
 from crawler.urls import strip_tracking
 
 logger = logging.getLogger(__name__)
+
+# Sitemap URLs the spider remembers having requested (the duplicate filter catches the older ones).
+_SITEMAPS_REMEMBERED = 10_000
 
 
 def parse_day(value: str | None, argname: str) -> date | None:
@@ -141,8 +145,10 @@ class NewsSpider(Spider):
         args_given = {"site": site, "url": url, "since": since, "until": until, "max_articles": max_articles,
                       "depth": depth, "refresh": refresh}
         self.crawl_args = {k: v for k, v in args_given.items() if v not in (None, "")}
-        self._sitemaps_requested: set[str] = set()
-        self._robots_seen: set[str] = set()
+        # Sitemaps already requested, the most recent _SITEMAPS_REMEMBERED (an LRU: a sitemap index may list
+        # millions of sitemaps; one announced again after it was forgotten is dropped by the duplicate filter).
+        self._sitemaps_requested: OrderedDict[str, None] = OrderedDict()
+        self._robots_seen: set[str] = set()  # hosts (netlocs) whose robots.txt was read: one per host, like Scrapy's
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -215,8 +221,11 @@ class NewsSpider(Spider):
     def _sitemap_requests(self, urls: Iterable[str], discovery: str = "sitemap-index") -> Iterator[Request]:
         for url in urls:
             if url in self._sitemaps_requested:
+                self._sitemaps_requested.move_to_end(url)
                 continue
-            self._sitemaps_requested.add(url)
+            self._sitemaps_requested[url] = None
+            if len(self._sitemaps_requested) > _SITEMAPS_REMEMBERED:
+                self._sitemaps_requested.popitem(last=False)
             req = self._req(url, self.parse_sitemap, discovery, depth=self.link_depth)
             if req is not None:
                 yield req

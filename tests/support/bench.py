@@ -6,6 +6,7 @@
     python -m tests.support.bench repeat [--pages 20000]
     python -m tests.support.bench search [--articles 1000000] [--keep PATH]
     python -m tests.support.bench console [--jobs 50] [--runs 1000] [--repeat 20]
+    python -m tests.support.bench linkfarm [--urls 2000000] [--baseline 20000] [--links 1000] [-s NAME=VALUE ...]
 
 ``crawl``: serves the 181 pages of the Zyte article-extraction benchmark
 (../shared/datasets) as a site on 127.0.0.1 — the same pages under as many
@@ -45,6 +46,17 @@ median and max ms.
 in all (each with its finished crawl manifest, a tenth with alerts) in a temporary local archive: the
 time of the first render (every run log and manifest read) and the median of the next renders
 through Flask's test client (the target: under 300 ms).
+``linkfarm``: serves a generated link farm on 127.0.0.1 (tiny pages made on the fly, about ``--links``
+links each, a tree with a given number of distinct URLs) and crawls it three times breadth-first, every
+discovered URL going through the duplicate filter and the request queue, ``CLOSESPIDER_PAGECOUNT``
+ending each crawl once every URL of its farm is discovered: ``large`` discovers ``--urls`` URLs from
+``--urls / --links`` pages whose links are all new (2,000,000 URLs: 2,000 pages fetched; the rest are
+scheduled, not fetched); ``same pages`` fetches as many pages with as many links, but discovers only
+``--baseline`` URLs (most links repeat on every page); ``short`` discovers ``--baseline`` URLs from
+``--baseline / --links`` pages, and ends before the crawler process has fully warmed up. Prints a
+table of the crawler process's peak RSS (``process/peak_rss_mb``, the kernel's peak) with the URLs
+discovered, duplicates filtered, times and the differences (issue #18: within 100 MB), and the
+duplicate filter's set on its own: microseconds per fingerprint added or found again, file size.
 
 The last line is one JSON object.
 """
@@ -669,6 +681,189 @@ def bench_console(jobs: int, runs: int, repeat: int) -> dict[str, Any]:
         return {"console_jobs": jobs, "console_runs": per_job * jobs, "console_first_ms": round(first_ms, 1),
                 "console_median_ms": round(statistics.median(times), 1), "console_max_ms": round(max(times), 1),
                 "console_page_kb": round(len(first.data) / 1000, 1)}
+class _LinkFarm:
+    """Builds the handler class serving the link farm (see :func:`bench_linkfarm`)."""
+
+    @staticmethod
+    def make(links: int) -> type:
+        import http.server
+        import threading
+
+        allocated: dict[str, int] = {}  # farm -> the highest page number handed out as a link so far
+        lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                # Farm /nKcC/: every page links to R = max(9, links - K) pages /nKcC/p/1 .. /p/R that every page
+                # repeats, and to the next K pages not handed out yet (the start page to max(K, R) of them), in
+                # the order pages are served, until C pages exist: whatever order the crawl fetches pages in,
+                # it discovers exactly C distinct URLs (besides the start page).
+                m = re.fullmatch(r"(/n(\d+)c(\d+))/(?:p/\d+)?", self.path.split("?", 1)[0])
+                if m is None or not 0 < int(m.group(2)) <= links:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                farm, new, cap = m.group(1), int(m.group(2)), int(m.group(3))
+                repeated = max(9, links - new)
+                with lock:
+                    first = allocated.get(farm, 0) + 1
+                    last = min(cap, first - 1 + (new if farm in allocated else max(new, repeated)))
+                    allocated[farm] = max(last, first - 1)
+                body = (f"<!doctype html><html><head><title>{self.path}</title></head><body><nav>"
+                        f"<a href=\"{farm}/\">home</a> "
+                        + "".join(f'<a href="{farm}/p/{i}">{i}</a> ' for i in range(1, repeated + 1))
+                        + "</nav><ul>"
+                        + "".join(f'<li><a href="{farm}/p/{i}">{i}</a></li>' for i in range(first, last + 1))
+                        + "</ul></body></html>").encode()  # fmt: skip
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - http.server's signature
+                pass
+
+        return Handler
+
+
+def _linkfarm_crawl(start_url: str, pages: int, links: int, extra: list[str]) -> dict[str, Any]:
+    """One crawl of the link farm from ``start_url``, stopped after ``pages`` responses."""
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory(prefix="bench-linkfarm-") as tmp:
+        archive = Path(tmp) / "archive"
+        cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"url={start_url}", "-a", "depth=20",
+               "-s", f"ARCHIVE_URI={archive}", "-s", "ARCHIVE_CRAWL_ID=bench", "-s", f"CLOSESPIDER_PAGECOUNT={pages}",
+               "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16",
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING", "-s", "NEWS_PROGRESS_INTERVAL=0",
+               "-s", "ARCHIVE_PACKAGE_ENABLED=False", "-s", "EXTRACT_WORKERS=1", "-s", f"NEWS_QUEUE_DIR={tmp}/queue",
+               "-s", f"NEWS_MAX_LINKS_PER_PAGE={links + 100}"]  # fmt: skip
+        for pair in extra:
+            cmd += ["-s", pair]
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+        started = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=7200)
+        wall = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-3000:])
+        stats = json.loads((archive / "crawls" / "bench" / "manifest.json").read_text("utf-8"))["stats"]
+        left = list((Path(tmp) / "queue").glob("*"))  # the private queue, removed at close
+    return {
+        "pages": int(stats.get("response_received_count", 0)),
+        "links": int(stats.get("news/requests/link", 0)),  # link requests the spider made, repeated ones included
+        "scheduled": int(stats.get("scheduler/enqueued", 0)),  # distinct requests: the URLs discovered
+        "filtered": int(stats.get("dupefilter/filtered", 0)),
+        "seconds": round(wall, 1),
+        "cpu_s": float(stats.get("process/cpu_s", 0.0)),
+        "peak_rss_mb": float(stats["process/peak_rss_mb"]),
+        "private_files_left": len(left),
+    }
+
+
+def bench_seenset(urls: int) -> dict[str, Any]:
+    """The duplicate filter's set on its own, in this process: the cost of adding ``urls`` new fingerprints and
+    of finding repeats, its file's size, and the Python memory it holds (tracemalloc)."""
+    import hashlib
+    import tracemalloc
+
+    from crawler import settings as project
+
+    try:
+        from crawler.seenset import SeenSet, key_of
+    except ImportError:  # a checkout from before the set (to measure the old code's crawls)
+        return {}
+    if not hasattr(project, "NEWS_SEEN_CACHE_MB"):
+        return {}
+
+    def digests(step: int = 1) -> Any:
+        return (hashlib.sha1(b"%d" % i).digest() for i in range(0, urls, step))
+
+    started = time.perf_counter()
+    for digest in digests():
+        key_of(digest)
+    making_s = time.perf_counter() - started  # the fingerprints and keys themselves, not the set's work
+    with tempfile.TemporaryDirectory(prefix="bench-seen-") as tmp:
+        seen = SeenSet(tmp, cache_mb=project.NEWS_SEEN_CACHE_MB)
+        started = time.perf_counter()
+        added = sum(seen.add(key_of(digest)) for digest in digests())
+        add_s = time.perf_counter() - started - making_s
+        tracemalloc.start()  # (not while timing: it slows every allocation down)
+        before = tracemalloc.get_traced_memory()[0]
+        added += sum(seen.add(key_of(hashlib.sha1(b"more %d" % i).digest())) for i in range(100_000))
+        python_mb = (tracemalloc.get_traced_memory()[0] - before) / 1e6  # held after 100,000 more keys
+        tracemalloc.stop()
+        step = max(1, urls // 100_000)
+        started = time.perf_counter()
+        repeats = sum(not seen.add(key_of(digest)) for digest in digests(step))
+        repeat_s = time.perf_counter() - started - making_s / step
+        file_mb = seen.file_bytes() / 1e6
+        seen.close()
+    return {"seen_keys": added, "seen_add_us": round(1e6 * add_s / urls, 2),  # added: urls + 100,000
+            "seen_repeat_us": round(1e6 * repeat_s / max(1, repeats), 2), "seen_repeats": repeats,
+            "seen_file_mb": round(file_mb, 1), "seen_python_mb": round(python_mb, 2),
+            "seen_cache_mb": project.NEWS_SEEN_CACHE_MB}
+
+
+def bench_linkfarm(urls: int, baseline: int, links: int, extra: list[str]) -> dict[str, Any]:
+    """Peak RSS of a crawl discovering ``urls`` URLs against crawls discovering ``baseline`` URLs.
+
+    Three crawls of a link farm served on 127.0.0.1, breadth-first, every page with about ``links`` links:
+
+    * ``large``: every link of a page is new; ``urls / links`` pages fetched discover ``urls`` URLs;
+    * ``same_pages``: as many pages fetched, with as many links each, but only ``baseline / pages`` of them
+      new (the others repeat links every page has): the same work, ``baseline`` URLs discovered;
+    * ``short``: every link new, stopped after ``baseline / links`` pages: ``baseline`` URLs discovered
+      by a short crawl (which also ends before the crawler process has warmed up).
+    """
+    import http.server
+    import threading
+
+    # Pages fetched: the start page and the pages that hand out new links, and a few more for robots.txt, the
+    # sitemaps guessed and the responses in flight when CLOSESPIDER_PAGECOUNT stops the crawl (the pages served
+    # once the farm is complete have no new link: the URLs discovered are exactly `urls`, or `baseline`).
+    pages = -(-urls // links) + 10
+    short_pages = -(-baseline // links) + 10
+    per_page = max(1, baseline // (pages - 10))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LinkFarm.make(links))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    seen = bench_seenset(urls)
+    try:
+        short = _linkfarm_crawl(f"{origin}/n{links}c{baseline}/", short_pages, links, extra)
+        same = _linkfarm_crawl(f"{origin}/n{per_page}c{baseline}/", pages, links, extra)
+        large = _linkfarm_crawl(f"{origin}/n{links}c{urls}/", pages, links, extra)
+    finally:
+        server.shutdown()
+    return {**seen, "linkfarm_links_per_page": links, "linkfarm_settings": extra, "short": short, "same_pages": same,
+            "large": large, "rss_added_mb_vs_short": round(large["peak_rss_mb"] - short["peak_rss_mb"], 1),
+            "rss_added_mb_vs_same_pages": round(large["peak_rss_mb"] - same["peak_rss_mb"], 1)}
+
+
+def _print_linkfarm(result: dict[str, Any]) -> None:
+    short, same, large = result["short"], result["same_pages"], result["large"]
+    rows = [("pages fetched", "pages", "{:,}"), ("link requests made", "links", "{:,}"),
+            ("URLs discovered (scheduled)", "scheduled", "{:,}"), ("duplicates filtered", "filtered", "{:,}"),
+            ("wall time (s)", "seconds", "{:,.1f}"), ("crawler CPU (s)", "cpu_s", "{:,.1f}"),
+            ("peak RSS, crawler (MB)", "peak_rss_mb", "{:,.1f}")]
+    print(f"Link farm on 127.0.0.1, about {result['linkfarm_links_per_page']} links per page, crawled breadth-first"
+          + (f"; settings {' '.join(result['linkfarm_settings'])}" if result["linkfarm_settings"] else ""))
+    print(f"{'':30}{'short':>12}{'same pages':>12}{'large':>12}{'large-short':>13}{'large-same':>12}")
+    for label, key, fmt in rows:
+        cells = [fmt.format(r[key]) for r in (short, same, large)]
+        diffs = [("+" if d >= 0 else "") + fmt.format(d) for d in (large[key] - short[key], large[key] - same[key])]
+        print(f"{label:30}{cells[0]:>12}{cells[1]:>12}{cells[2]:>12}{diffs[0]:>13}{diffs[1]:>12}")
+    if "seen_keys" in result:
+        print(f"Duplicate filter's set alone ({result['seen_keys']:,} fingerprints, {result['seen_cache_mb']} MB cache): "
+              f"add {result['seen_add_us']} us, repeat found {result['seen_repeat_us']} us, file "
+              f"{result['seen_file_mb']} MB, Python memory held by 100,000 more {result['seen_python_mb']} MB")
+    worst = max(result["rss_added_mb_vs_short"], result["rss_added_mb_vs_same_pages"])
+    print(f"Peak RSS of the large crawl within 100 MB of both baseline crawls (issue #18): "
+          f"{'yes' if worst <= 100 else 'NO'} ({result['rss_added_mb_vs_short']:+.1f} MB vs short, "
+          f"{result['rss_added_mb_vs_same_pages']:+.1f} MB vs same pages)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -694,6 +889,12 @@ def main(argv: list[str] | None = None) -> int:
     co.add_argument("--jobs", type=int, default=50)
     co.add_argument("--runs", type=int, default=1000, help="runs recorded in all (spread over the jobs)")
     co.add_argument("--repeat", type=int, default=20)
+    lf = sub.add_parser("linkfarm", help="local link farm: peak RSS discovering N URLs vs a baseline crawl")
+    lf.add_argument("--urls", type=int, default=2_000_000, help="distinct URLs the large crawl discovers")
+    lf.add_argument("--baseline", type=int, default=20_000, help="distinct URLs the baseline crawl discovers")
+    lf.add_argument("--links", type=int, default=1000, help="new links per page")
+    lf.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="a crawler setting for both crawls, e.g. -s NEWS_SEEN_ON_DISK=False")
     args = parser.parse_args(argv)
     started = time.time()
     result: dict[str, Any] = {}
@@ -782,6 +983,9 @@ def main(argv: list[str] | None = None) -> int:
               f"{result['console_first_ms']} ms (every run log and manifest read), then median "
               f"{result['console_median_ms']} ms (max {result['console_max_ms']} ms) over {args.repeat} renders; "
               f"{result['console_page_kb']} kB of HTML")
+    if args.what == "linkfarm":
+        result = bench_linkfarm(args.urls, args.baseline, args.links, args.set)
+        _print_linkfarm(result)
     result["bench_seconds"] = round(time.time() - started, 1)
     print(json.dumps(result))
     return 0
