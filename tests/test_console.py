@@ -95,7 +95,8 @@ def make_archive(root: Path) -> Path:
         "warc_files": [{"file": "test.warc.gz", "key": f"warc/{CRAWL_ID}/test.warc.gz", "bytes": 100}],
         "rejected_pages": {"total": 1, "listed": [{"url": XSS_URL, "reason": XSS_TITLE}]},
         "challenge_pages": {"total": 3, "listed": [{"url": "http://example.org/c", "kind": XSS_ATTR, "status": 403}]},
-        "stats": {"fetch/failed/timeout": 2, "downloader/response_status_count/200": 2}, "unsent": [],
+        "stats": {"fetch/failed/timeout": 2, "downloader/response_status_count/200": 2,
+                  "robotstxt/forbidden": 3, "robotstxt/forbidden/host/example.org": 3}, "unsent": [],
     }
     (archive / "crawls" / CRAWL_ID).mkdir(parents=True)
     (archive / "crawls" / CRAWL_ID / "manifest.json").write_text(json.dumps(manifest), "utf-8")
@@ -201,8 +202,9 @@ def test_crawl_report_per_host_table_and_failed_fetches(console: Any) -> None:
     app, _, _ = console
     html = app.test_client().get(f"/crawls/{CRAWL_ID}").get_data(as_text=True)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-    assert "example.org 2 0 200: 1 403: 1 none 200: rules obeyed 1.0 kB" in text
-    assert "slow.example.org 0 0 TimeoutError: 1 not fetched" in text
+    assert "example.org 2 0 200: 1 403: 1 none 200: rules obeyed 3 1.0 kB" in text  # 3 disallowed by robots.txt
+    assert "slow.example.org 0 0 TimeoutError: 1 not fetched 0" in text
+    assert "robotstxt/forbidden: 3" in text and "robotstxt/forbidden/host/" not in text  # crawl-wide line
     assert "http://slow.example.org/news/1 TimeoutError: no answer within 180s 3" in text
     assert "timeout: 2" in text  # failures by cause, from the stats
     assert "1 candidate page rejected" in text

@@ -269,6 +269,11 @@ def test_page_resources_archived_once_with_provenance(sites, tmp_path):
     assert by_url[s + "/img/missing.jpg"] == {"url": s + "/img/missing.jpg", "caption": "Gone", "archived": False,
                                                "warc": None, "reason": "status 404"}
     assert by_url[cdn.url + "/private/secret.jpg"]["reason"] == "robots.txt disallows it"
+    # robots.txt decisions per host (the console's crawl report): the CDN's, not the site's
+    from urllib.parse import urlsplit as _split
+
+    assert result.stats[f"robotstxt/forbidden/host/{_split(cdn.url).netloc}"] == 1
+    assert f"robotstxt/forbidden/host/{_split(s).netloc}" not in result.stats
     assert by_url[s + "/img/endless.jpg"]["reason"].startswith("too-large")
     assert by_url[s + "/img/bomb.svg"]["reason"].startswith("decompression-bomb")
     # archive-verify opens every archived image's pointer and reports the pages with images not kept.

@@ -21,8 +21,9 @@ Scrapy reads as "no rules").
 
 Settings read: ``ROBOTSTXT_OBEY`` (and Scrapy's other ``ROBOTSTXT_*``),
 ``NEWS_ROBOTS_RECHECK``.
-Stats: ``robots/unavailable``, ``robots/missing``, ``robots/not_text``
-(plus Scrapy's ``robotstxt/*``).
+Stats: ``robots/unavailable``, ``robots/missing``, ``robots/not_text``,
+``robotstxt/forbidden/host/{host}`` (requests robots.txt disallowed, per host: the crawl
+report's per-host table) (plus Scrapy's ``robotstxt/*``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ class ArchiveRobotsTxtMiddleware(RobotsTxtMiddleware):
         super().__init__(crawler)
         self.recheck = crawler.settings.getfloat("NEWS_ROBOTS_RECHECK")
         self._unreachable: dict[str, float] = {}
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            # Scrapy counts robotstxt/forbidden for the crawl; the report shows it per host too.
+            self._stats.inc_value(f"robotstxt/forbidden/host/{urlparse_cached(request).netloc}")
+            raise
 
     async def robot_parser(self, request: Request) -> Any:
         url = urlparse_cached(request)

@@ -421,7 +421,8 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
         running = manifest.get("status") == "running"
         stats = manifest.get("stats") or {}
         failures = sorted((k.split("/", 2)[2], v) for k, v in stats.items() if k.startswith("fetch/failed/"))
-        robots = sorted((k, v) for k, v in stats.items() if k.startswith(("robots/", "robotstxt/")))
+        robots = sorted((k, v) for k, v in stats.items()
+                        if k.startswith(("robots/", "robotstxt/")) and "/host/" not in k)
         resources_missing = sorted((k.split("/", 1)[1], v) for k, v in stats.items()
                                    if k.startswith(("resources/failed/", "resources/skipped/")))
         # Reading the article records (for the images not archived) and every WARC (for the failed fetches)
@@ -446,6 +447,7 @@ def create_app(settings: BaseSettings | None, plan_path: str | os.PathLike[str],
             hosts.append({"host": host, "captures": 0, "revisits": 0, "status": [], "bytes": 0, "robots": None})
         for h in hosts:
             h["failures"] = sorted(by_host.get(h["host"], Counter()).items())
+            h["robots_forbidden"] = int(stats.get(f"robotstxt/forbidden/host/{h['host']}") or 0)
         return render_template(
             "crawl.html", m=manifest, crawl_id=crawl_id, running=running, counts=counts, details=details,
             resources_missing=resources_missing,
