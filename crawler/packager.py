@@ -16,6 +16,7 @@ Stats: ``archive/pack/errors``.
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import tempfile
 from collections.abc import Iterable
@@ -113,6 +114,15 @@ def pack_crawl(
         for name in sorted(warc_files):
             key = warc_key(crawl_id, name)
             local = storage.local_path(key)
+            if local is not None and getattr(storage, "remote", None) is not None:
+                # A file waiting in the spool of a remote store: the uploader may send and delete it at any
+                # moment, so the pack reads its own link to it (a copy across file systems).
+                linked = Path(tmp) / name
+                try:
+                    os.link(local, linked)
+                    local = linked
+                except OSError:
+                    local = None
             if local is None or not local.exists():
                 local = Path(tmp) / name
                 if not storage.fetch_to(key, local):

@@ -98,3 +98,48 @@ def test_zip64_entries_agree_too(demo_crawl: CrawlResult, tmp_path: Path, monkey
     assert any(info.file_size > 4096 for name, info in infos.items() if name.startswith("archive/"))
     assert all(1 in extra_ids(info.extra) for info in infos.values() if info.header_offset > 4096)
     check_entries(out)
+
+
+def test_pack_survives_the_uploader_sending_a_spooled_warc(demo_crawl: CrawlResult, tmp_path: Path) -> None:
+    """A remote store's WARC waits in the local spool until the uploader sends and deletes it, which can
+    happen while the crawl is packed: the pack must read the file it found (or the store's copy), never
+    fail because the spool's file went away."""
+    import shutil
+
+    from archive.local import LocalStorage
+    from crawler.packager import pack_crawl
+
+    warc = demo_crawl.warc_paths()[0]
+    remote = LocalStorage(tmp_path / "remote")
+    pending = tmp_path / "pending"
+
+    class Spool(LocalStorage):
+        """A spool whose uploader sends the WARC while the pack reads its per-file index."""
+
+        def __init__(self) -> None:
+            super().__init__(tmp_path / "spool")
+            self.remote = remote
+
+        def local_path(self, key: str) -> Path | None:
+            return pending / key if key.endswith(".warc.gz") else super().local_path(key)
+
+        def get_bytes(self, key: str) -> bytes | None:
+            if key.startswith("crawls/") and key.endswith(".cdxj"):  # the WARC's index: the upload happens now
+                warc_path = pending / f"warc/packtest/{warc.name}"
+                if warc_path.exists():
+                    remote.put_bytes(f"warc/packtest/{warc.name}", warc_path.read_bytes())
+                    warc_path.unlink()
+            return super().get_bytes(key)
+
+        def fetch_to(self, key: str, dest: Path) -> bool:
+            return super().fetch_to(key, dest) or remote.fetch_to(key, dest)
+
+    key = f"warc/packtest/{warc.name}"
+    (pending / key).parent.mkdir(parents=True)
+    shutil.copyfile(warc, pending / key)
+    spool = Spool()
+    keys = pack_crawl(spool, "packtest", [warc.name], [], "demo")
+    assert spool.exists(keys["cdxj"]) and spool.exists(keys["wacz"])
+    assert not (pending / key).exists()  # it was sent meanwhile
+    names = check_entries(tmp_path / "spool" / keys["wacz"])
+    assert f"archive/{warc.name}" in names
